@@ -1,0 +1,120 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+import { CriClient } from "../cri/index.js";
+import { Logger, type LogFormat, type LogLevel } from "../log/logger.js";
+import { ManifestDirectory, watchDirectory } from "../manifest/index.js";
+import { Controller } from "../reconcile/controller.js";
+import { DEFAULT_POD_LOG_ROOT } from "../reconcile/runtime-config.js";
+import { DEFAULT_INTERVAL, DEFAULT_MANIFESTS, flagOrEnv, socketPath } from "./defaults.js";
+import { parseDuration } from "./duration.js";
+import { UsageError } from "./output.js";
+import { VERSION } from "./version.js";
+
+export const DAEMON_HELP = `Usage: tinylet [run] [flags]
+
+Runs the daemon: keeps the CRI runtime in line with the Pod manifests in a directory. Adding a
+file starts its pods, editing it replaces them, deleting it tears them down; containers that exit
+are started again with a back-off. Stop with SIGINT or SIGTERM: pods keep running, and the next
+start adopts them.
+
+Flags:
+      --socket PATH        CRI socket (default $TINYLET_SOCKET or /run/containerd/containerd.sock)
+      --manifests DIR      manifests directory (default $TINYLET_MANIFESTS or /etc/tinylet/manifests)
+      --interval DURATION  time between full passes, such as 2s or 500ms (default $TINYLET_INTERVAL or 2s);
+                           file events start a pass at once
+      --max-parallel N     most pods worked on at once (default 4)
+      --pod-log-dir DIR    root of container log directories (default /var/log/pods)
+      --log-format FORMAT  text or json (default text)
+      --log-level LEVEL    debug, info, warn or error (default info)
+      --stop-timeout DURATION
+                           how long SIGTERM waits for in-flight work before exiting (default 10s)
+  -h, --help               print this help
+`;
+
+const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** Runs the daemon until SIGINT or SIGTERM; resolves with the exit code. */
+export async function daemonCommand(argv: string[], out: (text: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      socket: { type: "string" },
+      manifests: { type: "string" },
+      interval: { type: "string" },
+      "max-parallel": { type: "string" },
+      "pod-log-dir": { type: "string" },
+      "log-format": { type: "string" },
+      "log-level": { type: "string" },
+      "stop-timeout": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    out(DAEMON_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  }
+
+  const intervalMs = parseDuration("--interval", flagOrEnv(values.interval, "TINYLET_INTERVAL", DEFAULT_INTERVAL));
+  const stopTimeoutMs = parseDuration("--stop-timeout", values["stop-timeout"] ?? "10s");
+  const maxParallel = Number(values["max-parallel"] ?? "4");
+  if (!Number.isInteger(maxParallel) || maxParallel < 1) {
+    throw new UsageError(`invalid --max-parallel "${values["max-parallel"]}": expected a whole number of at least 1`);
+  }
+  const format = oneOf("--log-format", values["log-format"] ?? "text", LOG_FORMATS);
+  const level = oneOf("--log-level", values["log-level"] ?? "info", LOG_LEVELS);
+  const manifestsDir = path.resolve(flagOrEnv(values.manifests, "TINYLET_MANIFESTS", DEFAULT_MANIFESTS));
+  const socket = socketPath(values.socket);
+  const podLogRoot = path.resolve(values["pod-log-dir"] ?? DEFAULT_POD_LOG_ROOT);
+
+  const log = new Logger({ level, format });
+  log.info("starting tinylet", { version: VERSION, socket, manifests: manifestsDir, intervalMs, maxParallel });
+
+  try {
+    await mkdir(manifestsDir, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    log.error("cannot create manifests directory; retrying on each pass", { dir: manifestsDir, err: error });
+  }
+
+  const cri = new CriClient({ socketPath: socket });
+  const manifests = new ManifestDirectory(manifestsDir);
+  const controller = new Controller({ cri, manifests, logger: log, podLogRoot, intervalMs, maxParallel });
+  const watcher = watchDirectory(manifestsDir, () => controller.requestPass(), {
+    onError: (error) => log.warn("file watch failed; relying on the interval", { dir: manifestsDir, err: error }),
+  });
+  controller.start();
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+
+  log.info("stopping tinylet; pods keep running", { signal });
+  // A second signal while waiting ends the process at once.
+  const exitNow = (): void => process.exit(0);
+  process.once("SIGINT", exitNow);
+  process.once("SIGTERM", exitNow);
+
+  watcher.close();
+  const finished = await controller.stop(stopTimeoutMs);
+  if (!finished) {
+    log.warn("in-flight work did not finish in time; the next start completes it", { stopTimeoutMs });
+  }
+  cri.close();
+  log.info("stopped tinylet");
+  // A call abandoned above (a StopContainer waiting out a grace period) would keep the process alive.
+  process.exit(0);
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`invalid ${flag} "${value}": expected one of ${allowed.join(", ")}`);
+  }
+  return value as T;
+}

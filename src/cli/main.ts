@@ -1,0 +1,87 @@
+import { CriError } from "../cri/index.js";
+import { daemonCommand, DAEMON_HELP } from "./daemon-command.js";
+import { logsCommand } from "./logs-command.js";
+import { UsageError } from "./output.js";
+import { podsCommand } from "./pods-command.js";
+import { psCommand } from "./ps-command.js";
+import { validateCommand } from "./validate-command.js";
+import { VERSION } from "./version.js";
+
+const HELP = `tinylet ${VERSION}: kubelet's static-pod path. Keeps a CRI runtime (containerd) in line with a
+directory of Pod manifests.
+
+Usage: tinylet [COMMAND] [flags]
+
+Commands:
+  run         run the daemon (the default when no command is given)
+  pods        list the pod sandboxes tinylet owns
+  ps          list the containers tinylet owns
+  logs        print a container's output
+  validate    check manifest files offline and exit non-zero on any error
+  version     print the version
+
+Run 'tinylet COMMAND --help' for a command's flags.
+
+${DAEMON_HELP}`;
+
+type Command = (argv: string[], out: (text: string) => void) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  run: daemonCommand,
+  pods: podsCommand,
+  ps: psCommand,
+  logs: logsCommand,
+  validate: validateCommand,
+  version: async (_argv, out) => {
+    out(`tinylet ${VERSION}\n`);
+    return 0;
+  },
+};
+
+/** Runs the command line; returns the exit code. Results go to stdout, diagnostics to stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const out = (text: string): void => {
+    process.stdout.write(text);
+  };
+  const [first, ...rest] = argv;
+
+  if (first === "--help" || first === "-h" || first === "help") {
+    out(HELP);
+    return 0;
+  }
+  if (first === "--version") {
+    out(`tinylet ${VERSION}\n`);
+    return 0;
+  }
+
+  const named = first !== undefined && !first.startsWith("-");
+  const command = named ? COMMANDS[first] : daemonCommand;
+  if (command === undefined) {
+    process.stderr.write(`tinylet: unknown command "${first}"; commands: ${Object.keys(COMMANDS).join(", ")}\n`);
+    return 2;
+  }
+
+  try {
+    return await command(named ? rest : argv, out);
+  } catch (error) {
+    return reportError(error, named ? first : "run");
+  }
+}
+
+/** Prints one line for an error without a stack trace, unless TINYLET_DEBUG is set; returns the exit code. */
+function reportError(error: unknown, command: string): number {
+  if (process.env["TINYLET_DEBUG"]) {
+    console.error(error);
+  }
+  const code = (error as { code?: unknown }).code;
+  if (error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) {
+    process.stderr.write(`tinylet ${command}: ${(error as Error).message} (see tinylet ${command} --help)\n`);
+    return 2;
+  }
+  if (error instanceof CriError) {
+    process.stderr.write(`tinylet ${command}: ${error.message}\n`);
+    return 1;
+  }
+  process.stderr.write(`tinylet ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+}

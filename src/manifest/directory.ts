@@ -1,0 +1,274 @@
+/**
+ * The manifests directory as a set of desired pods. Each scan lists the directory, reads only the
+ * files that changed, and applies three policies:
+ *
+ * - A file with any error yields no new pods, so a half-written file never runs half a pod. The
+ *   pods of its last valid content stay desired until it is fixed or deleted. An empty file is
+ *   treated as being written: no pods, no error, and the last valid pods stay too. (kubelet's
+ *   periodic re-list instead drops the pod of a file it cannot parse.)
+ * - When several files or documents define the same namespace/name, the file whose name sorts
+ *   first wins (within a file, the first document), and the others get a warning.
+ * - Problems are reported in the scan that first sees a file's new content, so a caller that logs
+ *   `problems` logs each once per change; currentProblems() lists all of them at any time.
+ */
+import { createHash } from "node:crypto";
+import type { BigIntStats } from "node:fs";
+import { lstat, mkdir, readdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+
+import { selectUniquePods, type DuplicatePod } from "./duplicates.js";
+import { compareProblems, ManifestError, ManifestWarning, type ManifestProblem } from "./errors.js";
+import { compareNames, isManifestFileName } from "./file-names.js";
+import { fileTooLarge, MAX_FILE_BYTES } from "./limits.js";
+import { parseManifestBytes } from "./parse.js";
+import { podKey, type Pod } from "./pod.js";
+import { errorCode, readManifestFile, statIfExists } from "./read-file.js";
+
+/** Options of ManifestDirectory. */
+export interface ManifestDirectoryOptions {
+  /** Maximum size of a manifest file in bytes; a larger file is reported and not read. Default 1 MiB. */
+  maxFileBytes?: number;
+}
+
+/** Result of one scan. */
+export interface DirectoryScan {
+  /** Desired pods: one per namespace/name, sorted by `namespace/name`. */
+  pods: Pod[];
+  /** Errors and warnings of files whose content changed since the previous scan, and new duplicates. */
+  problems: ManifestProblem[];
+  /** Number of manifest files found. */
+  files: number;
+  /** Whether this scan created the missing directory. */
+  created: boolean;
+}
+
+/** Counts of file reads and parses since the directory was created, for status output and tests. */
+export interface ScanStatistics {
+  reads: number;
+  parses: number;
+}
+
+/**
+ * Files modified this close to the start of a scan are read again on the next scan even if their
+ * stat is unchanged, because a second write within the file system's timestamp granularity
+ * (up to 2 s on FAT, 1 s on ext3 and HFS+) can leave size, mtime and ctime as they were.
+ */
+const RACY_WINDOW_MS = 2000;
+
+/** What the directory knows about one file. */
+interface FileEntry {
+  /** dev, ino, size, mtime and ctime of the file when it was last read, or a marker for a failure. */
+  identity: string;
+  /** Whether the file must be read again on the next scan; see RACY_WINDOW_MS. */
+  racy: boolean;
+  /** SHA-256 of the content last parsed; undefined when the file could not be read. */
+  contentHash?: string;
+  /** Pods in effect for this file: those of its content, or of its last valid content. */
+  pods: Pod[];
+  problems: ManifestProblem[];
+}
+
+interface ScannedFile {
+  entry: FileEntry;
+  /** Whether the entry describes new content, so its problems are reported again. */
+  changed: boolean;
+}
+
+/** A directory of manifests; see the file comment for the policies. */
+export class ManifestDirectory {
+  /** Absolute path of the directory. */
+  readonly dir: string;
+  readonly statistics: ScanStatistics = { reads: 0, parses: 0 };
+  private readonly maxFileBytes: number;
+  /** Entries by file name, in lexical order of the names. */
+  private entries = new Map<string, FileEntry>();
+  private duplicates: DuplicatePod[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(dir: string, options: ManifestDirectoryOptions = {}) {
+    this.dir = resolve(dir);
+    this.maxFileBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+  }
+
+  /**
+   * Lists and reads the directory, creating it (mode 0755) when it is missing. Concurrent calls
+   * run one after another. Rejects with a ManifestError naming the directory when it cannot be
+   * created or listed; the state of the previous scan is then kept.
+   */
+  scan(): Promise<DirectoryScan> {
+    const run = this.queue.then(() => this.scanOnce());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** All errors and warnings present after the last scan, sorted by file and position. */
+  currentProblems(): ManifestProblem[] {
+    const problems = [...this.entries.values()].flatMap((entry) => entry.problems);
+    problems.push(...this.duplicates.map((duplicate) => duplicate.warning));
+    return problems.sort(compareProblems);
+  }
+
+  private async scanOnce(): Promise<DirectoryScan> {
+    const created = await this.ensureDirectory();
+    const names = await this.listManifestNames();
+
+    const scanStartMs = Date.now();
+    const entries = new Map<string, FileEntry>();
+    const changedFiles = new Set<string>();
+    for (const name of names) {
+      const path = join(this.dir, name);
+      const scanned = await this.scanFile(path, this.entries.get(name), scanStartMs);
+      if (scanned === undefined) continue;
+      entries.set(name, scanned.entry);
+      if (scanned.changed) changedFiles.add(path);
+    }
+    this.entries = entries;
+
+    const { pods, duplicates } = selectUniquePods([...entries.values()].flatMap((entry) => entry.pods));
+    const reportedDuplicates = new Set(this.duplicates.map((duplicate) => duplicate.warning.message));
+    this.duplicates = duplicates;
+
+    const problems: ManifestProblem[] = [];
+    for (const [name, entry] of entries) {
+      if (changedFiles.has(join(this.dir, name))) problems.push(...entry.problems);
+    }
+    for (const duplicate of duplicates) {
+      const involvesChange = changedFiles.has(duplicate.winnerFile) || changedFiles.has(duplicate.loserFile);
+      if (involvesChange || !reportedDuplicates.has(duplicate.warning.message)) problems.push(duplicate.warning);
+    }
+    problems.sort(compareProblems);
+    return { pods, problems, files: entries.size, created };
+  }
+
+  /** Returns whether the directory had to be created. */
+  private async ensureDirectory(): Promise<boolean> {
+    let stats;
+    try {
+      stats = await stat(this.dir);
+    } catch (err) {
+      if (errorCode(err) !== "ENOENT") throw ManifestError.from(this.dir, err, "failed to read manifest directory");
+      try {
+        await mkdir(this.dir, { recursive: true, mode: 0o755 });
+      } catch (mkdirErr) {
+        throw ManifestError.from(this.dir, mkdirErr, "failed to create manifest directory");
+      }
+      return true;
+    }
+    if (!stats.isDirectory()) {
+      throw new ManifestError("manifest path is not a directory", { file: this.dir });
+    }
+    return false;
+  }
+
+  private async listManifestNames(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      throw ManifestError.from(this.dir, err, "failed to list manifest directory");
+    }
+    return names.filter(isManifestFileName).sort(compareNames);
+  }
+
+  /** Returns the file's entry, or undefined when it is gone or is not a regular file. */
+  private async scanFile(path: string, previous: FileEntry | undefined, scanStartMs: number): Promise<ScannedFile | undefined> {
+    let stats: BigIntStats | undefined;
+    try {
+      stats = await statIfExists(path);
+    } catch (err) {
+      return this.failed(`stat-error:${errorCode(err) ?? "unknown"}`, previous, ManifestError.from(path, err, "failed to stat"));
+    }
+    if (stats === undefined) return this.scanDanglingLink(path, previous);
+    if (!stats.isFile()) return undefined;
+
+    const identity = identityOf(stats);
+    if (previous !== undefined && previous.identity === identity && !previous.racy) return { entry: previous, changed: false };
+    if (stats.size > BigInt(this.maxFileBytes)) {
+      return this.failed(identity, previous, fileTooLarge(path, Number(stats.size), this.maxFileBytes));
+    }
+
+    let content;
+    try {
+      content = await readManifestFile(path, this.maxFileBytes);
+    } catch (err) {
+      return this.failed(identity, previous, ManifestError.from(path, err));
+    }
+    if (content === undefined) return undefined;
+    this.statistics.reads += 1;
+
+    const readIdentity = identityOf(content.stats);
+    const racy = Number(content.stats.mtimeNs / 1_000_000n) >= scanStartMs - RACY_WINDOW_MS;
+    const contentHash = createHash("sha256").update(content.bytes).digest("hex");
+    if (previous !== undefined && previous.contentHash === contentHash) {
+      return { entry: { ...previous, identity: readIdentity, racy }, changed: false };
+    }
+
+    this.statistics.parses += 1;
+    const entry: FileEntry = { identity: readIdentity, racy, contentHash, pods: [], problems: [] };
+    if (isBlank(content.bytes)) {
+      entry.pods = previous?.pods ?? [];
+      if (entry.pods.length > 0) entry.problems.push(keptPodsWarning(path, "is empty", entry.pods));
+      return { entry, changed: true };
+    }
+
+    const result = parseManifestBytes(path, content.bytes, { maxFileBytes: this.maxFileBytes });
+    entry.problems.push(...result.errors, ...result.warnings);
+    if (result.errors.length === 0) {
+      entry.pods = result.pods;
+    } else {
+      entry.pods = previous?.pods ?? [];
+      if (entry.pods.length > 0) entry.problems.push(keptPodsWarning(path, "has errors", entry.pods));
+    }
+    return { entry, changed: true };
+  }
+
+  /** Builds the entry of a file that could not be read; its last valid pods stay in effect. */
+  private failed(identity: string, previous: FileEntry | undefined, error: ManifestError): ScannedFile {
+    if (previous !== undefined && previous.identity === identity) return { entry: previous, changed: false };
+    const pods = previous?.pods ?? [];
+    const problems: ManifestProblem[] = [error];
+    if (pods.length > 0) problems.push(keptPodsWarning(error.file, "cannot be read", pods));
+    return { entry: { identity, racy: false, pods, problems }, changed: true };
+  }
+
+  /**
+   * Distinguishes a symbolic link whose target is missing (reported, defines no pods) from a file
+   * deleted after the listing (ignored silently).
+   */
+  private async scanDanglingLink(path: string, previous: FileEntry | undefined): Promise<ScannedFile | undefined> {
+    let link;
+    try {
+      link = await lstat(path, { bigint: true });
+    } catch {
+      return undefined;
+    }
+    if (!link.isSymbolicLink()) return undefined;
+
+    const identity = `dangling:${identityOf(link)}`;
+    if (previous !== undefined && previous.identity === identity) return { entry: previous, changed: false };
+    const warning = new ManifestWarning("symbolic link target does not exist; the link is ignored", { file: path });
+    return { entry: { identity, racy: false, pods: [], problems: [warning] }, changed: true };
+  }
+}
+
+function identityOf(stats: BigIntStats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+}
+
+/** Whether the bytes are only whitespace, after an optional UTF-8 byte order mark. */
+function isBlank(bytes: Uint8Array): boolean {
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (let i = start; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  }
+  return true;
+}
+
+function keptPodsWarning(file: string, condition: string, pods: readonly Pod[]): ManifestWarning {
+  const keys = pods.map(podKey).join(", ");
+  return new ManifestWarning(
+    `file ${condition}, so the pods of its last valid content stay in effect until it is fixed or deleted: ${keys}`,
+    { file },
+  );
+}

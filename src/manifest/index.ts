@@ -1,0 +1,30 @@
+/**
+ * Manifests: reading Pod manifest files and the manifests directory into the internal Pod model.
+ * This is the only module other parts of tinylet import from `manifest/`.
+ */
+export {
+  DEFAULT_NAMESPACE,
+  DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
+  podKey,
+  type Container,
+  type ContainerPort,
+  type EnvVar,
+  type Pod,
+  type PodContent,
+  type PodSource,
+  type PortProtocol,
+  type RestartPolicy,
+} from "./pod.js";
+export { ManifestError, ManifestWarning, type ManifestLocation, type ManifestProblem } from "./errors.js";
+export { MAX_ALIAS_COUNT, MAX_CONTAINERS, MAX_DOCUMENTS, MAX_FILE_BYTES } from "./limits.js";
+export { parseManifest, parseManifestBytes, type ParseOptions, type ParseResult } from "./parse.js";
+export { canonicalJson, podUID } from "./identity.js";
+export { isManifestFileName, MANIFEST_EXTENSIONS } from "./file-names.js";
+export {
+  ManifestDirectory,
+  type DirectoryScan,
+  type ManifestDirectoryOptions,
+  type ScanStatistics,
+} from "./directory.js";
+export { DEFAULT_WATCH_DEBOUNCE_MS, watchDirectory, type DirectoryWatcher, type WatchOptions } from "./watch.js";
+export { validateFiles, type FileValidation } from "./validate-files.js";

@@ -1,0 +1,26 @@
+import { ManifestError } from "./errors.js";
+
+/**
+ * Limits on manifest input. They keep one bad or hostile file from stalling the daemon, and are
+ * far above what real static-pod manifests need: kubeadm's largest generated manifest is about 4 KiB.
+ */
+
+/** Maximum size of a manifest file in bytes (1 MiB). A larger file is reported and not parsed. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+/** Maximum number of YAML documents read from one file; later documents are reported, not read. */
+export const MAX_DOCUMENTS = 32;
+
+/**
+ * Maximum number of alias expansions in one document, as counted by the yaml package's
+ * `maxAliasCount`. A "billion laughs" document fails fast with an error instead of expanding.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Maximum number of containers in one pod. */
+export const MAX_CONTAINERS = 64;
+
+/** The error for a file over the size limit; such a file is not parsed. */
+export function fileTooLarge(file: string, size: number, maxFileBytes: number): ManifestError {
+  return new ManifestError(`file is ${size} bytes; the maximum is ${maxFileBytes} bytes`, { file });
+}

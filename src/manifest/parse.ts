@@ -1,0 +1,179 @@
+/**
+ * Manifest text to pods. Every YAML document of a file is read: each Pod document becomes a pod, an
+ * empty document is skipped, and a document with an error yields no pod while the others still do.
+ * JSON is read by the same parser, since YAML 1.2 includes it.
+ */
+import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from "yaml";
+
+import { DocumentReader, describeNode, ProblemList, type Value } from "./document-reader.js";
+import { compareProblems, ManifestError, type ManifestWarning } from "./errors.js";
+import { podUID } from "./identity.js";
+import { readKubernetesPod } from "./kube-format.js";
+import { fileTooLarge, MAX_ALIAS_COUNT, MAX_DOCUMENTS, MAX_FILE_BYTES } from "./limits.js";
+import type { Pod, PodContent } from "./pod.js";
+import { readSmallPod } from "./small-format.js";
+import { decodeUtf8 } from "./utf8.js";
+
+/** What one manifest file defines. */
+export interface ParseResult {
+  /** Pods of the documents without errors, in document order. */
+  pods: Pod[];
+  errors: ManifestError[];
+  warnings: ManifestWarning[];
+  /** Number of documents that are not empty, whether or not they are valid. */
+  documents: number;
+}
+
+/** Options of parseManifest. */
+export interface ParseOptions {
+  /** Maximum size of the text in UTF-8 bytes; default MAX_FILE_BYTES (1 MiB). */
+  maxFileBytes?: number;
+}
+
+/**
+ * Parses manifest text, in YAML or JSON, into pods. `file` is used as given in messages and as
+ * `pod.source.file`. Never throws for bad input: every problem is returned with its position.
+ */
+export function parseManifest(file: string, text: string, options: ParseOptions = {}): ParseResult {
+  const result: ParseResult = { pods: [], errors: [], warnings: [], documents: 0 };
+  const maxFileBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+  const size = Buffer.byteLength(text, "utf8");
+  if (size > maxFileBytes) {
+    result.errors.push(fileTooLarge(file, size, maxFileBytes));
+    return result;
+  }
+
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, {
+    lineCounter,
+    prettyErrors: false,
+    // Kubernetes' YAML decoder applies `<<` merge keys, so manifests may use them.
+    merge: true,
+    uniqueKeys: true,
+  });
+
+  documents.forEach((doc, index) => {
+    if (index >= MAX_DOCUMENTS) {
+      if (index === MAX_DOCUMENTS) result.errors.push(tooManyDocuments(file, lineCounter, doc, documents.length));
+      return;
+    }
+    const problems = new ProblemList(file);
+    const outcome = readDocument(doc, lineCounter, problems);
+    result.errors.push(...problems.errors.sort(compareProblems));
+    result.warnings.push(...problems.warnings.sort(compareProblems));
+    if (outcome === "empty") return;
+
+    result.documents += 1;
+    if (outcome === "invalid") return;
+    result.pods.push({
+      uid: podUID(outcome.content),
+      ...outcome.content,
+      source: { file, document: index, line: outcome.line },
+    });
+  });
+  return result;
+}
+
+/**
+ * Parses the bytes of a manifest file: rejects a file over the size limit without parsing it, and
+ * text that is not valid UTF-8 with the position of the first invalid byte.
+ */
+export function parseManifestBytes(file: string, bytes: Uint8Array, options: ParseOptions = {}): ParseResult {
+  const maxFileBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+  if (bytes.length > maxFileBytes) {
+    return { pods: [], errors: [fileTooLarge(file, bytes.length, maxFileBytes)], warnings: [], documents: 0 };
+  }
+  const decoded = decodeUtf8(bytes);
+  if (typeof decoded !== "string") {
+    const detail = `invalid UTF-8 byte 0x${decoded.byte.toString(16).padStart(2, "0")} at byte offset ${decoded.offset}; manifests must be UTF-8 text`;
+    const error = new ManifestError(detail, { file, line: decoded.line, column: decoded.column });
+    return { pods: [], errors: [error], warnings: [], documents: 0 };
+  }
+  return parseManifest(file, decoded, options);
+}
+
+type DocumentOutcome = "empty" | "invalid" | { content: PodContent; line: number };
+
+function readDocument(doc: Document.Parsed, lineCounter: LineCounter, problems: ProblemList): DocumentOutcome {
+  const reader = new DocumentReader(doc, lineCounter, problems);
+
+  const syntaxError = doc.errors[0];
+  if (syntaxError !== undefined) {
+    const more = doc.errors.length - 1;
+    const suffix = more > 0 ? ` (and ${more} more syntax ${more === 1 ? "error" : "errors"} in this document)` : "";
+    const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
+    const detail = `invalid YAML: ${lowerFirst(syntaxError.message)}${suffix}`;
+    problems.errors.push(new ManifestError(detail, { file: problems.file, line, column: col }, { cause: syntaxError }));
+    return "invalid";
+  }
+  for (const warning of doc.warnings) {
+    reader.warning(null, "", `YAML: ${lowerFirst(warning.message)}`);
+  }
+
+  // `---` alone or comments only; an explicit `null` document is not empty and is reported.
+  const contents = doc.contents;
+  if (contents === null || (isScalar(contents) && contents.value === null && contents.source === "")) return "empty";
+  if (!checkAliases(reader, doc)) return "invalid";
+
+  const root = reader.root();
+
+  const content = readPod(reader, root);
+  const line = lineCounter.linePos(contents.range[0]).line;
+  if (content === undefined || problems.errors.length > 0) return "invalid";
+  return { content, line };
+}
+
+/** Decides the format of the document and reads it. */
+function readPod(reader: DocumentReader, root: Value): PodContent | undefined {
+  if (!isMap(root.node)) {
+    reader.error(root.at, "", `${NOT_A_MANIFEST}; got ${describeNode(root.node)}`);
+    return undefined;
+  }
+  const fields = reader.fields(root);
+  if (fields === undefined) return undefined;
+  if (fields.has("kind") || fields.has("apiVersion")) return readKubernetesPod(reader, root, fields);
+  if (fields.has("containers")) return readSmallPod(reader, root, fields);
+  reader.error(root.at, "", NOT_A_MANIFEST);
+  return undefined;
+}
+
+const NOT_A_MANIFEST =
+  "not a pod manifest; expected a map with apiVersion v1 and kind Pod, or a small-format pod with name and containers";
+
+/**
+ * Rejects aliases without an anchor, and documents whose aliases expand beyond MAX_ALIAS_COUNT.
+ * The count is the yaml package's own (`toJS` with `maxAliasCount`), run before any field is read.
+ */
+function checkAliases(reader: DocumentReader, doc: Document.Parsed): boolean {
+  const unresolved = reader.unresolvedAliases();
+  for (const alias of unresolved) {
+    reader.error(alias, "", `alias *${alias.source} has no anchor &${alias.source} defined before it`);
+  }
+  if (unresolved.length > 0) return false;
+
+  const firstAlias = reader.firstAlias();
+  if (firstAlias === undefined) return true;
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return true;
+  } catch (err) {
+    const detail =
+      err instanceof ReferenceError && err.message.startsWith("Excessive alias count")
+        ? `aliases expand to too many nodes; at most ${MAX_ALIAS_COUNT} alias expansions are allowed per document`
+        : `invalid YAML: ${lowerFirst(err instanceof Error ? err.message : String(err))}`;
+    reader.error(firstAlias, "", detail, err);
+    return false;
+  }
+}
+
+function tooManyDocuments(file: string, lineCounter: LineCounter, doc: Document.Parsed, count: number): ManifestError {
+  const { line, col } = lineCounter.linePos(doc.range[0]);
+  return new ManifestError(
+    `too many documents: the file has ${count}, and only the first ${MAX_DOCUMENTS} are read`,
+    { file, line, column: col },
+  );
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

@@ -1,0 +1,84 @@
+/**
+ * The internal Pod model: what every manifest format is read into, and the only shape the planner
+ * and executor see. It covers the part of the Kubernetes Pod spec that tinylet runs; fields a format
+ * leaves out take Kubernetes' defaults.
+ */
+
+/** Restart policy of the pod's containers, with Kubernetes' names; the default is Always. */
+export type RestartPolicy = "Always" | "OnFailure" | "Never";
+
+/** Transport protocol of a container port; the default is TCP. */
+export type PortProtocol = "TCP" | "UDP" | "SCTP";
+
+/** A port a container listens on, optionally published on the host. */
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  /** Host port to map to containerPort; 0 or absent publishes nothing. */
+  hostPort?: number;
+  /** Host address the mapping binds to; empty means every address. */
+  hostIP?: string;
+  protocol: PortProtocol;
+}
+
+/** An environment variable with a literal value. */
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+/** One container of a pod. */
+export interface Container {
+  name: string;
+  image: string;
+  /** Replaces the image's entrypoint when non-empty. */
+  command: string[];
+  /** Replaces the image's cmd when non-empty. */
+  args: string[];
+  env: EnvVar[];
+  workingDir?: string;
+  ports: ContainerPort[];
+}
+
+/** Where a pod came from: the file and, in a multi-document file, which document. */
+export interface PodSource {
+  /** Absolute path of the manifest file. */
+  file: string;
+  /** Zero-based index of the document within the file. */
+  document: number;
+  /** One-based line where the document starts. */
+  line: number;
+}
+
+/** A desired pod, read from one manifest document. */
+export interface Pod {
+  /**
+   * 32 hexadecimal characters derived from the pod's content (see podUID); the same content gives
+   * the same UID whatever file or document it is read from.
+   */
+  uid: string;
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  restartPolicy: RestartPolicy;
+  /** Seconds a container gets between SIGTERM and SIGKILL; Kubernetes' default is 30. */
+  terminationGracePeriodSeconds: number;
+  hostNetwork: boolean;
+  containers: Container[];
+  source: PodSource;
+}
+
+/** What a manifest defines about a pod: everything but its UID and where it was read from. */
+export type PodContent = Omit<Pod, "uid" | "source">;
+
+/** Namespace used when a manifest names none, as in Kubernetes. */
+export const DEFAULT_NAMESPACE = "default";
+
+/** Grace period used when a manifest sets none, as in Kubernetes. */
+export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+
+/** Returns the `namespace/name` key that identifies a pod on this node. */
+export function podKey(pod: { namespace: string; name: string }): string {
+  return `${pod.namespace}/${pod.name}`;
+}

@@ -1,0 +1,71 @@
+/** Reading one manifest file from disk without following it into a FIFO or past the size limit. */
+import { constants, type BigIntStats } from "node:fs";
+import { open, stat } from "node:fs/promises";
+
+import { ManifestError } from "./errors.js";
+import { fileTooLarge } from "./limits.js";
+
+/** The bytes of a file and the stat of the open file they were read from. */
+export interface FileContent {
+  bytes: Buffer;
+  stats: BigIntStats;
+}
+
+/** Returns the error code of a Node.js system error, e.g. `ENOENT`. */
+export function errorCode(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "string") return err.code;
+  return undefined;
+}
+
+/** Stats a path, following symbolic links; undefined when it does not exist. */
+export async function statIfExists(path: string): Promise<BigIntStats | undefined> {
+  try {
+    return await stat(path, { bigint: true });
+  } catch (err) {
+    if (errorCode(err) === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Reads a regular file of at most `maxFileBytes` bytes. Returns undefined when the file vanished
+ * before it could be opened, or was replaced by something that is not a regular file.
+ * Rejects with a ManifestError naming the file when it is too large or cannot be read.
+ */
+export async function readManifestFile(path: string, maxFileBytes: number): Promise<FileContent | undefined> {
+  let handle;
+  try {
+    // O_NONBLOCK keeps open() from waiting for a writer if the name now refers to a FIFO.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if (errorCode(err) === "ENOENT") return undefined;
+    throw ManifestError.from(path, err);
+  }
+
+  try {
+    const stats = await handle.stat({ bigint: true });
+    if (!stats.isFile()) return undefined;
+    if (stats.size > BigInt(maxFileBytes)) throw fileTooLarge(path, Number(stats.size), maxFileBytes);
+
+    // Read up to one byte past the limit, growing the buffer, so a file that grew after fstat is
+    // read whole or reported as too large.
+    let buffer = Buffer.alloc(Math.min(Number(stats.size), maxFileBytes) + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > maxFileBytes) throw fileTooLarge(path, length, maxFileBytes);
+        const larger = Buffer.alloc(Math.min(buffer.length * 2, maxFileBytes + 1));
+        buffer.copy(larger, 0, 0, length);
+        buffer = larger;
+      }
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return { bytes: buffer.subarray(0, length), stats };
+  } catch (err) {
+    throw ManifestError.from(path, err);
+  } finally {
+    await handle.close();
+  }
+}

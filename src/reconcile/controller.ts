@@ -1,0 +1,408 @@
+import type { CriClient } from "../cri/index.js";
+import { ContainerState, CriError } from "../cri/index.js";
+import type { Logger } from "../log/logger.js";
+import type { ManifestDirectory, ManifestProblem, Pod } from "../manifest/index.js";
+import { podKey } from "../manifest/index.js";
+import type { BackoffEntry } from "./backoff.js";
+import { Executor } from "./executor.js";
+import { OWNED_SELECTOR } from "./labels.js";
+import { observeContainer, observeSandbox, type ContainerExit, type ObservedState } from "./observed.js";
+import { computePlan, hasWork, type PodPlan } from "./plan.js";
+
+/** Options of a Controller. */
+export interface ControllerOptions {
+  cri: CriClient;
+  manifests: ManifestDirectory;
+  logger: Logger;
+  /** Root of pod log directories. */
+  podLogRoot: string;
+  /** Time between full passes, in milliseconds; file events start a pass sooner. Default 2 000 ms. */
+  intervalMs?: number;
+  /** Most pods worked on at once. Default 4. */
+  maxParallel?: number;
+  /** Clock in milliseconds since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Connection to the runtime as the controller last saw it. */
+type RuntimeState =
+  | { kind: "unknown" }
+  | { kind: "connected" }
+  | { kind: "unreachable"; error: CriError; retryAtMs: number; retryDelayMs: number };
+
+/** One pod's worker: at most one plan runs per pod, and a newer plan replaces a queued one. */
+type Worker =
+  | { kind: "idle"; finishedAt: number }
+  | { kind: "queued"; plan: PodPlan }
+  | { kind: "running"; plan: PodPlan };
+
+/** First and longest wait before trying an unreachable runtime again, in milliseconds. */
+const RUNTIME_RETRY_INITIAL_MS = 500;
+const RUNTIME_RETRY_MAX_MS = 10_000;
+
+/** Summary of one pass, for tests and the `--once` mode. */
+export interface PassResult {
+  /** Pods whose plan had work and was handed to a worker. */
+  dispatched: string[];
+  /** Pods with work that were skipped because their worker was busy. */
+  deferred: string[];
+  runtimeReachable: boolean;
+}
+
+/**
+ * Keeps the runtime in line with the manifests directory. A pass scans the directory, lists what
+ * tinylet owns on the runtime (one ListPodSandbox and one ListContainers), plans every pod and hands
+ * the plans with work to per-pod workers that run at most `maxParallel` at once. Passes run on a
+ * timer and on file events; a worker that finishes asks for another pass, which checks its work.
+ */
+export class Controller {
+  private readonly cri: CriClient;
+  private readonly manifests: ManifestDirectory;
+  private readonly log: Logger;
+  private readonly executor: Executor;
+  private readonly intervalMs: number;
+  private readonly maxParallel: number;
+  private readonly now: () => number;
+
+  private readonly workers = new Map<string, Worker>();
+  private readonly backoff = new Map<string, BackoffEntry>();
+  /** Exit details by container ID; an exited container's status never changes, so one call each. */
+  private readonly exits = new Map<string, ContainerExit>();
+  /** Waiting reasons already logged, by `pod/container`, so a back-off is logged once per delay. */
+  private readonly waitingLogged = new Map<string, number>();
+  private runtime: RuntimeState = { kind: "unknown" };
+  private running = 0;
+
+  private passInFlight: Promise<PassResult> | undefined;
+  private passRequested = false;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(options: ControllerOptions) {
+    this.cri = options.cri;
+    this.manifests = options.manifests;
+    this.log = options.logger;
+    this.intervalMs = options.intervalMs ?? 2_000;
+    this.maxParallel = Math.max(1, options.maxParallel ?? 4);
+    this.now = options.now ?? Date.now;
+    this.executor = new Executor({
+      cri: options.cri,
+      podLogRoot: options.podLogRoot,
+      recordBackoff: (key, entry) => this.backoff.set(key, entry),
+      readBackoff: (key) => this.backoff.get(key),
+      now: this.now,
+    });
+  }
+
+  /** Starts the timer and runs the first pass at once. */
+  start(): void {
+    this.tickTimer = setInterval(() => this.requestPass(), this.intervalMs);
+    this.requestPass();
+  }
+
+  /** Asks for a pass; passes never overlap, and requests made during one are served by one more. */
+  requestPass(): void {
+    if (this.stopped) {
+      return;
+    }
+    if (this.passInFlight !== undefined) {
+      this.passRequested = true;
+      return;
+    }
+    this.passInFlight = this.pass()
+      .catch((error: unknown) => {
+        this.log.error("reconcile pass failed", { err: error });
+        return { dispatched: [], deferred: [], runtimeReachable: false };
+      })
+      .finally(() => {
+        this.passInFlight = undefined;
+        if (this.passRequested) {
+          this.passRequested = false;
+          this.requestPass();
+        }
+      });
+  }
+
+  /** Runs one pass now (after any pass in flight) and waits for the workers it started. */
+  async passAndWait(): Promise<PassResult> {
+    await this.passInFlight;
+    const result = await this.pass();
+    await this.idle();
+    return result;
+  }
+
+  /** Resolves when no worker is queued or running. */
+  async idle(): Promise<void> {
+    while ([...this.workers.values()].some((worker) => worker.kind !== "idle")) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
+   * Stops timers and new work, then waits up to `timeoutMs` for running workers to finish their
+   * current plan. Whatever is left half done is finished or undone by the next start, which plans
+   * from what the runtime reports.
+   */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopped = true;
+    clearInterval(this.tickTimer);
+    clearTimeout(this.wakeTimer);
+    for (const [key, worker] of this.workers) {
+      if (worker.kind === "queued") {
+        this.workers.set(key, { kind: "idle", finishedAt: performance.now() });
+      }
+    }
+    const deadline = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+    const finished = Promise.all([this.passInFlight, this.idle()]).then(() => true);
+    return Promise.race([finished, deadline]);
+  }
+
+  /** One pass: scan, list, plan, dispatch. */
+  private async pass(): Promise<PassResult> {
+    const result: PassResult = { dispatched: [], deferred: [], runtimeReachable: false };
+
+    const scan = await this.manifests.scan();
+    if (scan.created) {
+      this.log.info("created manifests directory", { dir: this.manifests.dir });
+    }
+    for (const problem of scan.problems) {
+      this.logProblem(problem);
+    }
+
+    const nowMs = this.now();
+    if (this.runtime.kind === "unreachable" && nowMs < this.runtime.retryAtMs) {
+      return result;
+    }
+
+    const listedAt = performance.now();
+    const observed = await this.observe();
+    if (observed === undefined) {
+      return result;
+    }
+    result.runtimeReachable = true;
+
+    const plans = computePlan(scan.pods, observed, this.backoff, nowMs);
+    let nextWakeMs = Number.POSITIVE_INFINITY;
+    for (const plan of plans) {
+      for (const [key, entry] of plan.backoffUpdates) {
+        this.backoff.set(key, entry);
+      }
+      for (const waiting of plan.waiting) {
+        nextWakeMs = Math.min(nextWakeMs, waiting.retryAtMs);
+        this.logWaiting(plan, waiting.name, waiting.reason, waiting.retryAtMs, nowMs);
+      }
+      if (!hasWork(plan)) {
+        continue;
+      }
+      if (this.dispatch(plan, listedAt)) {
+        result.dispatched.push(plan.key);
+      } else {
+        result.deferred.push(plan.key);
+      }
+    }
+
+    this.forgetGone(scan.pods, plans);
+    this.scheduleWake(nextWakeMs, nowMs);
+    if (this.log.enabled("debug")) {
+      this.log.debug("pass finished", {
+        pods: plans.length,
+        dispatched: result.dispatched.length,
+        deferred: result.deferred.length,
+        durationMs: performance.now() - listedAt,
+      });
+    }
+    return result;
+  }
+
+  /** Lists sandboxes and containers tinylet owns; returns undefined when the runtime cannot be reached. */
+  private async observe(): Promise<ObservedState | undefined> {
+    try {
+      const [sandboxes, containers] = await Promise.all([
+        this.cri.listPodSandbox(OWNED_SELECTOR),
+        this.cri.listContainers(OWNED_SELECTOR),
+      ]);
+
+      const exitedWithoutStatus = containers.filter((c) => c.state === ContainerState.CONTAINER_EXITED && !this.exits.has(c.id));
+      const statuses = await Promise.all(
+        exitedWithoutStatus.map((c) => this.cri.containerStatus(c.id).catch(() => undefined)),
+      );
+      statuses.forEach((status, index) => {
+        const container = exitedWithoutStatus[index];
+        if (status !== undefined && container !== undefined) {
+          const exit = observeContainer(container, status).exit;
+          if (exit !== undefined) {
+            this.exits.set(container.id, exit);
+          }
+        }
+      });
+
+      const live = new Set(containers.map((c) => c.id));
+      for (const id of this.exits.keys()) {
+        if (!live.has(id)) {
+          this.exits.delete(id);
+        }
+      }
+
+      this.setRuntime({ kind: "connected" });
+      return {
+        sandboxes: sandboxes.map(observeSandbox),
+        containers: containers.map((c) => {
+          const observed = observeContainer(c);
+          const exit = this.exits.get(c.id);
+          return exit === undefined ? observed : { ...observed, exit };
+        }),
+      };
+    } catch (error) {
+      const criError = error instanceof CriError ? error : CriError.from("List", this.cri.socketPath, error);
+      const previousDelay = this.runtime.kind === "unreachable" ? this.runtime.retryDelayMs : 0;
+      const retryDelayMs = Math.min(Math.max(previousDelay * 2, RUNTIME_RETRY_INITIAL_MS), RUNTIME_RETRY_MAX_MS);
+      this.setRuntime({ kind: "unreachable", error: criError, retryAtMs: this.now() + retryDelayMs, retryDelayMs });
+      this.scheduleWake(this.now() + retryDelayMs, this.now());
+      return undefined;
+    }
+  }
+
+  /** The one place the runtime state changes; logs each transition once. */
+  private setRuntime(next: RuntimeState): void {
+    const previous = this.runtime;
+    this.runtime = next;
+    if (previous.kind === next.kind) {
+      return;
+    }
+    if (next.kind === "unreachable") {
+      this.log.error("runtime unreachable", { socket: this.cri.socketPath, retryInMs: next.retryDelayMs, err: next.error });
+    } else if (next.kind === "connected") {
+      this.log.info("runtime connected", { socket: this.cri.socketPath, previous: previous.kind });
+    }
+  }
+
+  /** Hands a plan to its pod's worker; returns false when the worker is busy with an older plan. */
+  private dispatch(plan: PodPlan, listedAt: number): boolean {
+    const worker = this.workers.get(plan.key) ?? { kind: "idle", finishedAt: 0 };
+    if (worker.kind === "running") {
+      return false;
+    }
+    if (worker.kind === "idle" && worker.finishedAt >= listedAt) {
+      // The worker finished after this pass listed the runtime, so the plan may not see its work.
+      this.passRequested = true;
+      return false;
+    }
+    // A queued plan has not run yet, so the newer plan from a fresher list replaces it.
+    const wasQueued = worker.kind === "queued";
+    this.workers.set(plan.key, { kind: "queued", plan });
+    if (!wasQueued) {
+      this.runQueued();
+    }
+    return true;
+  }
+
+  /** Starts queued workers while fewer than maxParallel run. */
+  private runQueued(): void {
+    for (const [key, worker] of this.workers) {
+      if (this.running >= this.maxParallel || this.stopped) {
+        return;
+      }
+      if (worker.kind !== "queued") {
+        continue;
+      }
+      this.running++;
+      this.workers.set(key, { kind: "running", plan: worker.plan });
+      void this.runWorker(key, worker.plan);
+    }
+  }
+
+  private async runWorker(key: string, plan: PodPlan): Promise<void> {
+    const log = this.log.with({ pod: key });
+    if (log.enabled("debug")) {
+      log.debug("executing plan", { plan: describePlan(plan) });
+    }
+    try {
+      await this.executor.execute(plan, log);
+    } catch (error) {
+      log.error("pod worker failed", { err: error });
+    } finally {
+      this.running--;
+      this.workers.set(key, { kind: "idle", finishedAt: performance.now() });
+      this.runQueued();
+      this.requestPass();
+    }
+  }
+
+  private logProblem(problem: ManifestProblem): void {
+    if (problem.severity === "error") {
+      this.log.error("rejected manifest", { file: problem.file, err: problem.message });
+    } else {
+      this.log.warn("manifest warning", { file: problem.file, warning: problem.message });
+    }
+  }
+
+  private logWaiting(plan: PodPlan, container: string, reason: string, retryAtMs: number, nowMs: number): void {
+    const key = `${plan.key}/${container}`;
+    if (this.waitingLogged.get(key) === retryAtMs) {
+      return;
+    }
+    this.waitingLogged.set(key, retryAtMs);
+    this.log.info("back-off before restarting container", {
+      pod: plan.key,
+      container,
+      reason,
+      retryInMs: Math.max(0, retryAtMs - nowMs),
+    });
+  }
+
+  /** Drops back-off entries and workers of pods that are neither desired nor on the runtime. */
+  private forgetGone(desired: readonly Pod[], plans: readonly PodPlan[]): void {
+    const uids = new Set(desired.map((pod) => pod.uid));
+    for (const key of this.backoff.keys()) {
+      if (!uids.has(key.slice(0, key.indexOf("/")))) {
+        this.backoff.delete(key);
+      }
+    }
+    const keys = new Set([...desired.map(podKey), ...plans.map((plan) => plan.key)]);
+    for (const [key, worker] of this.workers) {
+      if (worker.kind === "idle" && !keys.has(key)) {
+        this.workers.delete(key);
+      }
+    }
+    for (const key of this.waitingLogged.keys()) {
+      if (!keys.has(key.slice(0, key.lastIndexOf("/")))) {
+        this.waitingLogged.delete(key);
+      }
+    }
+  }
+
+  /** Arranges a pass at `atMs` (epoch milliseconds) when that is sooner than the next tick. */
+  private scheduleWake(atMs: number, nowMs: number): void {
+    if (!Number.isFinite(atMs) || this.stopped) {
+      return;
+    }
+    const delay = Math.max(0, atMs - nowMs);
+    if (delay >= this.intervalMs) {
+      return;
+    }
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => this.requestPass(), delay + 5);
+  }
+}
+
+/** Renders a plan's steps as one short string for debug logs. */
+export function describePlan(plan: PodPlan): string {
+  const steps: string[] = [];
+  for (const kill of plan.killSandboxes) {
+    steps.push(`kill-sandbox(${kill.sandboxId.slice(0, 13)},${kill.reason})`);
+  }
+  for (const remove of plan.removeContainers) {
+    steps.push(`remove-container(${remove.name},${remove.reason})`);
+  }
+  if (plan.createSandbox !== undefined) {
+    steps.push(`create-sandbox(attempt=${plan.createSandbox.attempt})`);
+  }
+  for (const start of plan.startContainers) {
+    steps.push(`start-container(${start.name},attempt=${start.attempt},${start.reason})`);
+  }
+  for (const waiting of plan.waiting) {
+    steps.push(`wait(${waiting.name},${waiting.reason})`);
+  }
+  return steps.join(" ");
+}
