@@ -84,10 +84,16 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
 
   const cri = new CriClient({ socketPath: socket });
   const manifests = new ManifestDirectory(manifestsDir);
-  const controller = new Controller({ cri, manifests, logger: log, podLogRoot, intervalMs, maxParallel });
   const watcher = watchDirectory(manifestsDir, () => controller.requestPass(), {
     onError: (error) => log.warn("file watch failed; relying on the interval", { dir: manifestsDir, err: error }),
   });
+  // A watch stops when its directory is removed; each pass tries to start it again.
+  const rearm = (): void => {
+    if (!watcher.armed && watcher.rearm()) {
+      log.info("file watch restarted", { dir: manifestsDir });
+    }
+  };
+  const controller = new Controller({ cri, manifests, logger: log, podLogRoot, intervalMs, maxParallel, onPass: rearm });
   controller.start();
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -8,8 +8,11 @@
  *   periodic re-list instead drops the pod of a file it cannot parse.)
  * - When several files or documents define the same namespace/name, the file whose name sorts
  *   first wins (within a file, the first document), and the others get a warning.
- * - Problems are reported in the scan that first sees a file's new content, so a caller that logs
- *   `problems` logs each once per change; currentProblems() lists all of them at any time.
+ * - Problems are reported by the scan that first reads a file's new content, so a caller that logs
+ *   `problems` logs each once per change. currentProblems() lists all of them at any time.
+ *
+ * NOTE: an editor that saves by renaming `web.yaml` to `web.yaml~` and writing a new `web.yaml`
+ * leaves a moment without the file. A scan in that moment returns no pod for it.
  */
 import { createHash } from "node:crypto";
 import type { BigIntStats } from "node:fs";
@@ -50,12 +53,12 @@ export interface ScanStatistics {
 
 /**
  * Files modified this close to the start of a scan are read again on the next scan even if their
- * stat is unchanged, because a second write within the file system's timestamp granularity
- * (up to 2 s on FAT, 1 s on ext3 and HFS+) can leave size, mtime and ctime as they were.
+ * stat is unchanged. A second write within the file system's timestamp granularity (up to 2 s on
+ * FAT, 1 s on ext3 and HFS+) can leave size, mtime and ctime as they were.
  */
 const RACY_WINDOW_MS = 2000;
 
-/** What the directory knows about one file. */
+/** Cached state of one file. */
 interface FileEntry {
   /** dev, ino, size, mtime and ctime of the file when it was last read, or a marker for a failure. */
   identity: string;
@@ -101,7 +104,7 @@ export class ManifestDirectory {
     return run;
   }
 
-  /** All errors and warnings present after the last scan, sorted by file and position. */
+  /** Returns all errors and warnings present after the last scan, sorted by file and position. */
   currentProblems(): ManifestProblem[] {
     const problems = [...this.entries.values()].flatMap((entry) => entry.problems);
     problems.push(...this.duplicates.map((duplicate) => duplicate.warning));
@@ -255,7 +258,7 @@ function identityOf(stats: BigIntStats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
 }
 
-/** Whether the bytes are only whitespace, after an optional UTF-8 byte order mark. */
+/** Returns whether the bytes are only whitespace, after an optional UTF-8 byte order mark. */
 function isBlank(bytes: Uint8Array): boolean {
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   for (let i = start; i < bytes.length; i++) {

@@ -63,22 +63,25 @@ export class DocumentReader {
     this.resolveAliases();
   }
 
-  /** The document's root value. */
+  /** Returns the document's root value. */
   root(): Value {
     return this.valueOf(this.doc.contents, null, "");
   }
 
-  /** Aliases in document order whose anchor is missing or only defined later. */
+  /** Returns the aliases, in document order, whose anchor is missing or only defined later. */
   unresolvedAliases(): Alias[] {
     return [...this.aliasTargets].filter(([, target]) => target === undefined).map(([alias]) => alias);
   }
 
-  /** The first alias of the document, if any; alias problems are reported there. */
+  /** Returns the first alias of the document, if any, where alias problems are reported. */
   firstAlias(): Alias | undefined {
     return this.aliasTargets.keys().next().value;
   }
 
-  /** Builds the value of a child node, following an alias to its anchored node. */
+  /**
+   * Builds the value of a child node, following an alias to its anchored node. A node written
+   * without a value, such as `image:`, is reported at `fallbackAt`, usually its key.
+   */
   valueOf(node: ParsedNode | null, fallbackAt: Node | null, path: string): Value {
     const resolved = node !== null && isAlias(node) ? (this.aliasTargets.get(node) ?? null) : node;
     const blank = node === null || (isScalar(node) && node.value === null && node.source === "");
@@ -87,18 +90,17 @@ export class DocumentReader {
 
   /** Returns one-based line and column of a node, or of the document when `node` is null. */
   locate(node: Node | null, path: string): ManifestLocation {
-    const location: ManifestLocation = { file: this.problems.file, path };
     const offset = node?.range?.[0] ?? this.doc.contents?.range[0] ?? this.doc.range[0];
     const { line, col } = this.lineCounter.linePos(offset);
-    location.line = line;
-    location.column = col;
-    return location;
+    return { file: this.problems.file, line, column: col, path };
   }
 
+  /** Records an error at a node; a null node stands for the document. */
   error(at: Node | null, path: string, detail: string, cause?: unknown): void {
     this.problems.errors.push(new ManifestError(detail, this.locate(at, path), { cause }));
   }
 
+  /** Records a warning at a node; a null node stands for the document. */
   warning(at: Node | null, path: string, detail: string): void {
     this.problems.warnings.push(new ManifestWarning(detail, this.locate(at, path)));
   }
@@ -133,7 +135,7 @@ export class DocumentReader {
     return seq.items.map((item, index) => this.valueOf(item, null, `${value.path}[${index}]`));
   }
 
-  /** Reads the fields of a map; `seen` holds the maps already merged, to stop merge cycles. */
+  /** Reads the fields of a map. `seen` contains the maps already merged, to stop merge cycles. */
   private fieldsOf(value: Value, seen: Set<YAMLMap>): Map<string, Field> | undefined {
     if (isNull(value)) return new Map();
     if (!isMap(value.node)) {
@@ -164,7 +166,6 @@ export class DocumentReader {
     }
     return ok ? fields : undefined;
   }
-
 
   /** Returns a string value; undefined when absent (no error) or of another type (error). */
   string(value: Value): string | undefined {
@@ -288,7 +289,7 @@ export class DocumentReader {
   }
 }
 
-/** Whether a value is absent, written without a value, or an explicit null. */
+/** Returns whether a value is absent, written without a value, or an explicit null. */
 export function isNull(value: Value): boolean {
   return value.node === null || (isScalar(value.node) && value.node.value === null);
 }
@@ -310,8 +311,8 @@ export function describeNode(node: ParsedNode | null): string {
 
 /** Quotes a value for a message, cutting it at 64 characters. */
 export function quote(text: string): string {
-  const shown = text.length > 64 ? `${text.slice(0, 61)}...` : text;
-  return JSON.stringify(shown);
+  const shortened = text.length > 64 ? `${text.slice(0, 61)}...` : text;
+  return JSON.stringify(shortened);
 }
 
 function isMergeKey(key: ParsedNode): boolean {

@@ -1,5 +1,6 @@
 /** Resolving pods that more than one file or document defines under the same namespace/name. */
 import { ManifestWarning } from "./errors.js";
+import { compareNames } from "./file-names.js";
 import { podKey, type Pod } from "./pod.js";
 
 /** A warning about a pod definition that lost to an earlier one, with both files. */
@@ -19,13 +20,13 @@ export interface DuplicatePod {
  * Returns the kept pods sorted by key.
  */
 export function selectUniquePods(podsInOrder: readonly Pod[]): { pods: Pod[]; duplicates: DuplicatePod[] } {
-  const kept = new Map<string, Pod>();
+  const firstByKey = new Map<string, Pod>();
   const duplicates: DuplicatePod[] = [];
   for (const pod of podsInOrder) {
     const key = podKey(pod);
-    const winner = kept.get(key);
+    const winner = firstByKey.get(key);
     if (winner === undefined) {
-      kept.set(key, pod);
+      firstByKey.set(key, pod);
       continue;
     }
     const detail = `pod ${key} is already defined in ${winner.source.file}:${winner.source.line}; this definition is ignored`;
@@ -33,10 +34,6 @@ export function selectUniquePods(podsInOrder: readonly Pod[]): { pods: Pod[]; du
     duplicates.push({ warning, pod, winnerFile: winner.source.file, loserFile: pod.source.file });
   }
 
-  const pods = [...kept.values()].sort((a, b) => {
-    const keyA = podKey(a);
-    const keyB = podKey(b);
-    return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
-  });
+  const pods = [...firstByKey.values()].sort((a, b) => compareNames(podKey(a), podKey(b)));
   return { pods, duplicates };
 }

@@ -3,7 +3,7 @@
  * message as `file:line:column: path: detail`, leaving out the parts that are unknown.
  */
 
-/** Where a problem is: the file as the caller named it, and optionally a position and field path. */
+/** Location of a problem: the file as the caller named it, and optionally a position and field path. */
 export interface ManifestLocation {
   file: string;
   /** One-based line of the offending node. */
@@ -73,7 +73,7 @@ export class ManifestWarning {
   }
 }
 
-/** An error or a warning; `severity` tells them apart. */
+/** An error or a warning, distinguished by `severity`. */
 export type ManifestProblem = ManifestError | ManifestWarning;
 
 /** Formats `file:line:column: path: detail`, leaving out the parts that are unknown. */

@@ -40,8 +40,8 @@ function canonicalize(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
 
   const sorted: Record<string, unknown> = {};
-  const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const key of keys) {
+  // sort() without a comparator orders strings by UTF-16 code unit.
+  for (const key of Object.keys(value).sort()) {
     const item = canonicalize((value as Record<string, unknown>)[key]);
     if (!isZero(item)) sorted[key] = item;
   }

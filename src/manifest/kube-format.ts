@@ -144,7 +144,7 @@ function readSpec(reader: DocumentReader, value: Value): Spec | undefined {
   return { restartPolicy, terminationGracePeriodSeconds, hostNetwork: hostNetwork ?? false, containers };
 }
 
-/** Whether a value is null or an empty map, like the `status: {}` that generated manifests carry. */
+/** Returns whether a value is null or an empty map, such as the `status: {}` of generated manifests. */
 function isEmpty(value: Value): boolean {
   return isNull(value) || (isMap(value.node) && value.node.items.length === 0);
 }

@@ -1,6 +1,6 @@
 /**
  * Field names that Kubernetes' core/v1 API defines on the objects tinylet reads (as of Kubernetes
- * 1.34). A field listed here that tinylet does not read is reported as "not supported yet"; a
+ * 1.34). A field listed here that tinylet does not read is reported as "not supported yet". A
  * field missing from here is reported as unknown, which usually means a typo.
  */
 

@@ -2,7 +2,7 @@ import { ManifestError } from "./errors.js";
 
 /**
  * Limits on manifest input. They keep one bad or hostile file from stalling the daemon, and are
- * far above what real static-pod manifests need: kubeadm's largest generated manifest is about 4 KiB.
+ * far above what real static-pod manifests need, since kubeadm's generated ones are a few KiB.
  */
 
 /** Maximum size of a manifest file in bytes (1 MiB). A larger file is reported and not parsed. */
@@ -20,7 +20,7 @@ export const MAX_ALIAS_COUNT = 100;
 /** Maximum number of containers in one pod. */
 export const MAX_CONTAINERS = 64;
 
-/** The error for a file over the size limit; such a file is not parsed. */
+/** Builds the error for a file over the size limit, which is reported instead of being parsed. */
 export function fileTooLarge(file: string, size: number, maxFileBytes: number): ManifestError {
   return new ManifestError(`file is ${size} bytes; the maximum is ${maxFileBytes} bytes`, { file });
 }

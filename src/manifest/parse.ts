@@ -1,12 +1,12 @@
 /**
  * Manifest text to pods. Every YAML document of a file is read: each Pod document becomes a pod, an
  * empty document is skipped, and a document with an error yields no pod while the others still do.
- * JSON is read by the same parser, since YAML 1.2 includes it.
+ * JSON is read by the same parser, since YAML 1.2 is a superset of JSON.
  */
 import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from "yaml";
 
 import { DocumentReader, describeNode, ProblemList, type Value } from "./document-reader.js";
-import { compareProblems, ManifestError, type ManifestWarning } from "./errors.js";
+import { compareProblems, ManifestError, ManifestWarning } from "./errors.js";
 import { podUID } from "./identity.js";
 import { readKubernetesPod } from "./kube-format.js";
 import { fileTooLarge, MAX_ALIAS_COUNT, MAX_DOCUMENTS, MAX_FILE_BYTES } from "./limits.js";
@@ -14,7 +14,7 @@ import type { Pod, PodContent } from "./pod.js";
 import { readSmallPod } from "./small-format.js";
 import { decodeUtf8 } from "./utf8.js";
 
-/** What one manifest file defines. */
+/** Pods and problems read from one manifest file. */
 export interface ParseResult {
   /** Pods of the documents without errors, in document order. */
   pods: Pod[];
@@ -44,10 +44,13 @@ export function parseManifest(file: string, text: string, options: ParseOptions 
   }
 
   const lineCounter = new LineCounter();
+  // NOTE: this is the YAML 1.2 core schema, where `yes`, `no`, `on` and `off` are strings. go-yaml
+  // reads them as booleans, so `hostNetwork: yes` passes kubelet but fails here.
   const documents = parseAllDocuments(text, {
     lineCounter,
     prettyErrors: false,
-    // Kubernetes' YAML decoder applies `<<` merge keys, so manifests may use them.
+    // Kubernetes decodes manifests with sigs.k8s.io/yaml, whose go-yaml parser applies `<<` merge
+    // keys, so manifests may use them.
     merge: true,
     uniqueKeys: true,
   });
@@ -107,17 +110,16 @@ function readDocument(doc: Document.Parsed, lineCounter: LineCounter, problems: 
     return "invalid";
   }
   for (const warning of doc.warnings) {
-    reader.warning(null, "", `YAML: ${lowerFirst(warning.message)}`);
+    const { line, col } = lineCounter.linePos(warning.pos[0]);
+    problems.warnings.push(new ManifestWarning(`YAML: ${lowerFirst(warning.message)}`, { file: problems.file, line, column: col }));
   }
 
-  // `---` alone or comments only; an explicit `null` document is not empty and is reported.
+  // A document of `---` alone or of comments only is empty. An explicit `null` is not, and is reported.
   const contents = doc.contents;
   if (contents === null || (isScalar(contents) && contents.value === null && contents.source === "")) return "empty";
   if (!checkAliases(reader, doc)) return "invalid";
 
-  const root = reader.root();
-
-  const content = readPod(reader, root);
+  const content = readPod(reader, reader.root());
   const line = lineCounter.linePos(contents.range[0]).line;
   if (content === undefined || problems.errors.length > 0) return "invalid";
   return { content, line };

@@ -69,7 +69,7 @@ export interface Pod {
   source: PodSource;
 }
 
-/** What a manifest defines about a pod: everything but its UID and where it was read from. */
+/** The part of a Pod that its manifest defines: everything but the UID and the source. */
 export type PodContent = Omit<Pod, "uid" | "source">;
 
 /** Namespace used when a manifest names none, as in Kubernetes. */

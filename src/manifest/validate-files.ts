@@ -10,7 +10,7 @@ import { parseManifestBytes } from "./parse.js";
 import type { Pod } from "./pod.js";
 import { readManifestFile, statIfExists } from "./read-file.js";
 
-/** What validation found in one file. */
+/** Validation result of one file. */
 export interface FileValidation {
   file: string;
   errors: ManifestError[];
@@ -20,10 +20,11 @@ export interface FileValidation {
 }
 
 /**
- * Validates each path in order. A directory stands for its manifest files as the daemon would
- * read them (same name filter, lexical order, no recursion); a file is read whatever its name, with
- * a warning when the daemon would ignore that name. Beyond parse problems, it warns about a file
- * with several documents (kubelet reads only the first) and about duplicate pods across all paths.
+ * Validates each path in order. A directory is expanded to its manifest files as the daemon reads
+ * them: same name filter, lexical order, no recursion. A file is read whatever its name, with a
+ * warning when the daemon would ignore that name. Beyond parse problems, validation warns about a
+ * file with several documents, because kubelet reads only the first, and about duplicate pods
+ * across all paths.
  */
 export async function validateFiles(paths: string[]): Promise<FileValidation[]> {
   const results: FileValidation[] = [];

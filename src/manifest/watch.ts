@@ -1,6 +1,6 @@
 /**
  * File-system events for the manifests directory, coalesced into one callback per burst. Events only
- * say that something may have changed; the caller rescans the directory to learn what. The caller
+ * signal that something may have changed; the caller rescans the directory to learn what. The caller
  * should still rescan on a timer, because events can be lost (inotify queue overflow, network file
  * systems) and because a removed directory stops delivering them until rearm() succeeds.
  */
@@ -14,8 +14,9 @@ export interface WatchOptions {
   /** Time in ms to wait after an event for more events before calling onChange; default 20. */
   debounceMs?: number;
   /**
-   * Called when the watcher stops: the directory was removed or renamed, or fs.watch failed or
-   * could not start. onChange is called too, so the caller rescans; call rearm() afterwards.
+   * Called when watching cannot start (before watchDirectory returns, if the directory is missing)
+   * or stops because the directory was removed or fs.watch failed. After a stop, onChange is called
+   * too, so the caller rescans. Call rearm() once the directory exists again.
    */
   onError?: (err: Error) => void;
   /** Whether the watcher keeps the Node.js process alive; default true. */
@@ -46,7 +47,7 @@ export function watchDirectory(dir: string, onChange: () => void, options: Watch
   const debounceMs = options.debounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS;
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let checkSelf = false;
+  let directoryEvent = false;
   let closed = false;
 
   const fail = (err: Error): void => {
@@ -60,9 +61,9 @@ export function watchDirectory(dir: string, onChange: () => void, options: Watch
     watcher = undefined;
   };
 
-  const schedule = (aboutSelf: boolean): void => {
+  const schedule = (aboutDirectory: boolean): void => {
     if (closed) return;
-    checkSelf ||= aboutSelf;
+    directoryEvent ||= aboutDirectory;
     if (timer !== undefined) return;
     timer = setTimeout(fire, debounceMs);
     timer.unref();
@@ -75,8 +76,8 @@ export function watchDirectory(dir: string, onChange: () => void, options: Watch
     // On Linux, removing or renaming the watched directory is reported as a rename event with the
     // directory's own name, after which no more events arrive. Watching the path again covers a
     // directory that was replaced, and reports one that is gone.
-    if (checkSelf) {
-      checkSelf = false;
+    if (directoryEvent) {
+      directoryEvent = false;
       disarm();
       arm();
     }

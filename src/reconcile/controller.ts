@@ -22,6 +22,8 @@ export interface ControllerOptions {
   maxParallel?: number;
   /** Clock in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** Called after every pass, for housekeeping such as re-arming a file watcher. */
+  onPass?: () => void;
 }
 
 /** Connection to the runtime as the controller last saw it. */
@@ -63,6 +65,7 @@ export class Controller {
   private readonly intervalMs: number;
   private readonly maxParallel: number;
   private readonly now: () => number;
+  private readonly onPass: (() => void) | undefined;
 
   private readonly workers = new Map<string, Worker>();
   private readonly backoff = new Map<string, BackoffEntry>();
@@ -86,6 +89,7 @@ export class Controller {
     this.intervalMs = options.intervalMs ?? 2_000;
     this.maxParallel = Math.max(1, options.maxParallel ?? 4);
     this.now = options.now ?? Date.now;
+    this.onPass = options.onPass;
     this.executor = new Executor({
       cri: options.cri,
       podLogRoot: options.podLogRoot,
@@ -117,6 +121,7 @@ export class Controller {
       })
       .finally(() => {
         this.passInFlight = undefined;
+        this.onPass?.();
         if (this.passRequested) {
           this.passRequested = false;
           this.requestPass();

@@ -10,7 +10,7 @@ function lines(...text: string[]): string {
 /** Lines 1-6 of a Kubernetes Pod; the first container starts on line 7. */
 const HEAD = ["apiVersion: v1", "kind: Pod", "metadata:", "  name: web", "spec:", "  containers:"];
 
-/** A Pod whose containers section is the given lines, starting on line 7. */
+/** Returns a Pod whose containers section is the given lines, starting on line 7. */
 function withContainers(...containerLines: string[]): string {
   return lines(...HEAD, ...containerLines);
 }
@@ -18,7 +18,7 @@ function withContainers(...containerLines: string[]): string {
 /** A valid small-format document of two lines. */
 const SMALL_POD = lines("name: web", "containers: [{name: web, image: busybox}]");
 
-/** A billion-laughs document: each anchor repeats the previous one nine times. */
+/** Builds a billion-laughs document, in which each anchor repeats the previous one nine times. */
 function aliasBomb(): string {
   const rows = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
   let previous = "a";
@@ -39,6 +39,8 @@ interface ErrorCase {
   text: string | Buffer;
   /** Every error message, in order. */
   expected: string[];
+  /** Number of pods still read from the valid documents; default 0. */
+  pods?: number;
 }
 
 const CASES: ErrorCase[] = [
@@ -301,6 +303,7 @@ const CASES: ErrorCase[] = [
     name: "too many documents",
     text: Array(MAX_DOCUMENTS + 1).fill(SMALL_POD).join("---\n"),
     expected: [`web.yaml:${3 * MAX_DOCUMENTS}:1: too many documents: the file has ${MAX_DOCUMENTS + 1}, and only the first ${MAX_DOCUMENTS} are read`],
+    pods: MAX_DOCUMENTS,
   },
   {
     name: "file over the size limit",
@@ -315,19 +318,19 @@ const CASES: ErrorCase[] = [
   {
     name: "truncated UTF-8 sequence",
     text: Buffer.concat([Buffer.from("name: café\ncontainers: [x"), Buffer.from([0xe2, 0x82])]),
-    expected: ["web.yaml:2:16: invalid UTF-8 byte 0xe2 at byte offset 27; manifests must be UTF-8 text"],
+    expected: ["web.yaml:2:15: invalid UTF-8 byte 0xe2 at byte offset 26; manifests must be UTF-8 text"],
   },
 ];
 
 describe("parseManifest: malformed input", () => {
-  for (const { name, text, expected } of CASES) {
+  for (const { name, text, expected, pods = 0 } of CASES) {
     it(`rejects ${name}`, () => {
       const result = typeof text === "string" ? parseManifest("web.yaml", text) : parseManifestBytes("web.yaml", text);
       assert.deepEqual(
         result.errors.map((error) => error.message),
         expected,
       );
-      assert.deepEqual(result.pods, []);
+      assert.equal(result.pods.length, pods);
     });
   }
 
@@ -365,5 +368,38 @@ describe("parseManifest: malformed input", () => {
     const started = performance.now();
     parseManifest("web.yaml", aliasBomb());
     assert.ok(performance.now() - started < 1000);
+  });
+
+  it("never throws on truncated input", () => {
+    const text = withContainers(
+      "  - name: web",
+      "    image: busybox",
+      "    command: [sh, -c, 'sleep 1']",
+      "    env: [{name: A, value: b}]",
+      "    ports: [{containerPort: 80, hostPort: 8080, protocol: UDP}]",
+    );
+    for (let length = 0; length <= text.length; length++) {
+      const result = parseManifest("web.yaml", text.slice(0, length));
+      assert.ok(result.pods.length <= 1, `prefix of ${length} characters`);
+      if (result.errors.length > 0) assert.deepEqual(result.pods, [], `prefix of ${length} characters`);
+    }
+    assert.equal(parseManifest("web.yaml", text).pods.length, 1);
+  });
+
+  it("never throws on random bytes", () => {
+    // A fixed-seed linear congruential generator keeps the input the same on every run.
+    let seed = 12345;
+    const nextByte = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % 256;
+    };
+    const alphabet = Buffer.from("{}[]:,-&*!|>'\"#?%@` \n\tabc019");
+    for (let round = 0; round < 200; round++) {
+      const length = 1 + (nextByte() % 64);
+      const bytes = Buffer.alloc(length);
+      for (let i = 0; i < length; i++) bytes[i] = alphabet[nextByte() % alphabet.length] ?? 0x20;
+      // The alphabet cannot spell `containers`, so no input of this test defines a pod.
+      assert.deepEqual(parseManifestBytes("web.yaml", bytes).pods, [], bytes.toString("latin1"));
+    }
   });
 });

@@ -187,6 +187,15 @@ describe("parseManifest: Kubernetes format", () => {
     );
   });
 
+  it("warns about an unknown YAML tag", () => {
+    const result = parseManifest("web.yaml", KUBE_POD.replace("image: busybox:1.36", "image: !custom busybox:1.36"));
+    assert.equal(onlyPod(result).containers[0]?.image, "busybox:1.36");
+    assert.deepEqual(
+      result.warnings.map((warning) => warning.message),
+      ["web.yaml:8:12: YAML: unresolved tag: !custom"],
+    );
+  });
+
   it("reads JSON", async () => {
     const result = await parseFixture("formats/kube.json");
     const pod = onlyPod(result);

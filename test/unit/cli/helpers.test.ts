@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { parseDuration } from "../../../src/cli/duration.js";
+import { formatAge, formatId, parseOutputFormat, renderItems, renderTable, UsageError } from "../../../src/cli/output.js";
+
+describe("parseDuration", () => {
+  const good: [string, number][] = [
+    ["2s", 2_000],
+    ["500ms", 500],
+    ["1m30s", 90_000],
+    ["1.5s", 1_500],
+    ["1h", 3_600_000],
+  ];
+  for (const [text, ms] of good) {
+    it(`reads ${text} as ${ms} ms`, () => {
+      assert.equal(parseDuration("--interval", text), ms);
+    });
+  }
+
+  for (const text of ["", "2", "2x", "s", "-1s", "0s", "2s junk"]) {
+    it(`rejects ${JSON.stringify(text)} naming the flag`, () => {
+      assert.throws(() => parseDuration("--interval", text), (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.match(error.message, /^invalid --interval /);
+        return true;
+      });
+    });
+  }
+});
+
+describe("output helpers", () => {
+  it("pads table columns under upper-case headers", () => {
+    const text = renderTable(["POD ID", "NAME"], [["abc", "web"], ["abcdefgh", "x"]]);
+    assert.equal(text, "POD ID     NAME\nabc        web\nabcdefgh   x\n");
+  });
+
+  it("wraps JSON items as crictl does", () => {
+    assert.deepEqual(JSON.parse(renderItems("json", [{ id: "a" }])), { items: [{ id: "a" }] });
+    assert.equal(renderItems("yaml", [{ id: "a" }]), "items:\n  - id: a\n");
+  });
+
+  it("shows ages in the largest whole unit", () => {
+    const now = 1_000_000_000;
+    assert.equal(formatAge(now - 5_000, now), "5s ago");
+    assert.equal(formatAge(now - 3 * 60_000, now), "3m ago");
+    assert.equal(formatAge(now - 5 * 3_600_000, now), "5h ago");
+    assert.equal(formatAge(now - 3 * 86_400_000, now), "3d ago");
+  });
+
+  it("cuts IDs to 13 characters unless told not to", () => {
+    const id = "0123456789abcdef0123";
+    assert.equal(formatId(id, false), "0123456789abc");
+    assert.equal(formatId(id, true), id);
+  });
+
+  it("names the allowed output formats when given another", () => {
+    assert.throws(() => parseOutputFormat("xml"), /expected one of table, json, yaml/);
+    assert.equal(parseOutputFormat(undefined), "table");
+  });
+});
