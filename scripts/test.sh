@@ -18,6 +18,7 @@ echo "test: ${#unit[@]} unit file(s), ${#e2e[@]} end-to-end file(s)" >&2
 status=0
 node --test --test-reporter=spec "${unit[@]}" || status=$?
 if [ "${#e2e[@]}" -gt 0 ]; then
-  node --test --test-reporter=spec --test-concurrency=1 "${e2e[@]}" || status=$?
+  # The lock keeps two test runs on one machine from sharing the lab's runtime at once.
+  flock /tmp/tinylet-e2e.lock node --test --test-reporter=spec --test-concurrency=1 "${e2e[@]}" || status=$?
 fi
 exit "$status"

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 
-import type { PodContent } from "./pod.js";
+import type { Pod, PodContent } from "./pod.js";
 
 /**
  * Returns the pod's UID: the first 32 hexadecimal characters of the SHA-256 of its canonical JSON.
@@ -17,16 +17,8 @@ import type { PodContent } from "./pod.js";
  * this encoding changes every UID, which makes the daemon replace every running pod.
  */
 export function podUID(pod: PodContent): string {
-  const content: PodContent = {
-    namespace: pod.namespace,
-    name: pod.name,
-    labels: pod.labels,
-    annotations: pod.annotations,
-    restartPolicy: pod.restartPolicy,
-    terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
-    hostNetwork: pod.hostNetwork,
-    containers: pod.containers,
-  };
+  // Every field of the content takes part, so a field added to the model later is covered too.
+  const { uid: _uid, source: _source, ...content } = pod as PodContent & Partial<Pick<Pod, "uid" | "source">>;
   return createHash("sha256").update(canonicalJson(content)).digest("hex").slice(0, 32);
 }
 

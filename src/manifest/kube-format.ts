@@ -117,7 +117,7 @@ function readKeyedStrings(
   return ok ? entries : undefined;
 }
 
-type Spec = Pick<PodContent, "restartPolicy" | "terminationGracePeriodSeconds" | "hostNetwork" | "containers">;
+type Spec = Pick<PodContent, "restartPolicy" | "terminationGracePeriodSeconds" | "hostNetwork" | "initContainers" | "containers">;
 
 function readSpec(reader: DocumentReader, value: Value): Spec | undefined {
   const fields = reader.fields(value);
@@ -141,7 +141,7 @@ function readSpec(reader: DocumentReader, value: Value): Spec | undefined {
 
   const containers = readContainers(reader, fieldValue(fields, "containers", value), "kubernetes", hostNetwork ?? false);
   if (restartPolicy === undefined || terminationGracePeriodSeconds === undefined || containers === undefined) return undefined;
-  return { restartPolicy, terminationGracePeriodSeconds, hostNetwork: hostNetwork ?? false, containers };
+  return { restartPolicy, terminationGracePeriodSeconds, hostNetwork: hostNetwork ?? false, initContainers: [], containers };
 }
 
 /** Returns whether a value is null or an empty map, such as the `status: {}` of generated manifests. */

@@ -65,6 +65,8 @@ export interface Pod {
   /** Seconds a container gets between SIGTERM and SIGKILL; Kubernetes' default is 30. */
   terminationGracePeriodSeconds: number;
   hostNetwork: boolean;
+  /** Run one at a time, in order, each to success, before the containers start. */
+  initContainers: Container[];
   containers: Container[];
   source: PodSource;
 }

@@ -48,6 +48,7 @@ export function readSmallPod(reader: DocumentReader, root: Value, fields: Map<st
     restartPolicy,
     terminationGracePeriodSeconds: DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
     hostNetwork: false,
+    initContainers: [],
     containers,
   };
 }

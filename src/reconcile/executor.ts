@@ -1,7 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 
 import { ContainerState, CriError, type CriClient } from "../cri/index.js";
-import type { Pod } from "../manifest/index.js";
+import type { Container, Pod } from "../manifest/index.js";
 import type { Logger } from "../log/logger.js";
 import { backoffAfterFailedStart, backoffKey, type BackoffEntry, type BackoffReason } from "./backoff.js";
 import { OWNED_SELECTOR } from "./labels.js";
@@ -171,7 +171,7 @@ export class Executor {
     start: StartContainer,
     log: Logger,
   ): Promise<boolean> {
-    const container = pod.containers.find((c) => c.name === start.name);
+    const container = findContainer(pod, start.name);
     if (container === undefined) {
       return true;
     }
@@ -215,7 +215,7 @@ export class Executor {
     sandbox: ReturnType<typeof sandboxConfig>,
     log: Logger,
   ): Promise<string> {
-    const container = pod.containers.find((c) => c.name === start.name);
+    const container = findContainer(pod, start.name);
     if (container === undefined) {
       throw new Error(`container ${start.name} is not in the spec of pod ${pod.namespace}/${pod.name}`);
     }
@@ -267,6 +267,11 @@ async function ignoreNotFound(call: Promise<void>): Promise<void> {
     }
     throw error;
   }
+}
+
+/** Returns the init container or container of the pod's spec named `name`. */
+function findContainer(pod: Pod, name: string): Container | undefined {
+  return pod.initContainers.find((c) => c.name === name) ?? pod.containers.find((c) => c.name === name);
 }
 
 /** Returns the first 13 characters of a runtime ID, as crictl shows them. */

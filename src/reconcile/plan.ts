@@ -182,30 +182,74 @@ export function planPod(
     return attempts.length === 0 ? 0 : Math.max(...attempts) + 1;
   };
 
-  // 4. No ready sandbox: make one and start every container in it.
+  // 4. No ready sandbox: make one, and start the first init container in it, or else every container.
   if (keep === undefined) {
     const sandboxAttempts = current.map((sandbox) => sandbox.attempt);
     plan.createSandbox = { attempt: sandboxAttempts.length === 0 ? 0 : Math.max(...sandboxAttempts) + 1 };
-    for (const container of pod.containers) {
+    const firstInit = pod.initContainers[0];
+    const toStart = firstInit === undefined ? pod.containers : [firstInit];
+    for (const container of toStart) {
       plan.startContainers.push({ name: container.name, attempt: nextAttempt(container.name), reason: "SandboxCreated" });
     }
     return plan;
   }
 
-  // 5. In the kept sandbox, each container of the spec has one live instance, restarted per restartPolicy.
+  // 5. In the kept sandbox, instances of names outside the spec go.
   plan.sandboxId = keep.id;
   const inSandbox = [...(containersBySandbox.get(keep.id) ?? [])].sort(newestAttemptFirst);
-  const specNames = new Set(pod.containers.map((c) => c.name));
+  const specNames = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
   for (const instance of inSandbox) {
     if (!specNames.has(instance.name)) {
       plan.removeContainers.push(remove(instance, "NotInSpec", pod));
     }
   }
 
+  // 6. Init containers run one at a time, each to success; the containers wait until all have.
+  const instancesOf = (name: string): ObservedContainer[] => inSandbox.filter((c) => c.name === name);
+  if (!planInitContainers(plan, pod, instancesOf, nextAttempt, backoff, nowMs)) {
+    return plan;
+  }
+
+  // 7. Each container of the spec has one live instance, restarted per restartPolicy.
   for (const container of pod.containers) {
-    planContainer(plan, pod, container, inSandbox.filter((c) => c.name === container.name), nextAttempt(container.name), backoff, nowMs);
+    planContainer(plan, pod, container, instancesOf(container.name), nextAttempt(container.name), backoff, nowMs);
   }
   return plan;
+}
+
+/**
+ * Adds the step for the first init container that has not succeeded yet, and returns whether all
+ * have succeeded. Once any container of the spec exists in the sandbox, the pod counts as
+ * initialized, as in kubelet, so init containers never run again beside running containers.
+ */
+function planInitContainers(
+  plan: PodPlan,
+  pod: Pod,
+  instancesOf: (name: string) => ObservedContainer[],
+  nextAttempt: (name: string) => number,
+  backoff: ReadonlyMap<string, BackoffEntry>,
+  nowMs: number,
+): boolean {
+  if (pod.containers.some((container) => instancesOf(container.name).length > 0)) {
+    return true;
+  }
+
+  for (const init of pod.initContainers) {
+    const instances = instancesOf(init.name);
+    const latest = instances[0];
+    if (latest?.state === "exited" && (latest.exit?.exitCode ?? 0) === 0) {
+      // Succeeded; older failed attempts are kept out of the way.
+      for (const older of instances.slice(1)) {
+        plan.removeContainers.push(remove(older, "OldInstance", pod));
+      }
+      continue;
+    }
+    // An init container that failed is retried unless restartPolicy is Never, as in kubelet.
+    const policy: RestartPolicy = pod.restartPolicy === "Never" ? "Never" : "OnFailure";
+    planContainer(plan, { ...pod, restartPolicy: policy }, init, instances, nextAttempt(init.name), backoff, nowMs);
+    return false;
+  }
+  return true;
 }
 
 /** Adds the steps for one container of the spec, given its instances in the kept sandbox, newest first. */
@@ -291,6 +335,13 @@ export function shouldRestart(policy: RestartPolicy, exitCode: number): boolean 
 
 /** Reports whether every container's latest instance has exited for good under restartPolicy. */
 function podFinished(pod: Pod, instances: readonly ObservedContainer[]): boolean {
+  const failedInit = pod.initContainers.some((init) => {
+    const latest = instances.filter((c) => c.name === init.name).sort(newestAttemptFirst)[0];
+    return latest?.state === "exited" && (latest.exit?.exitCode ?? 0) !== 0;
+  });
+  if (failedInit && pod.restartPolicy === "Never") {
+    return true;
+  }
   return pod.containers.every((container) => {
     const latest = instances.filter((c) => c.name === container.name).sort(newestAttemptFirst)[0];
     return latest?.state === "exited" && !shouldRestart(pod.restartPolicy, latest.exit?.exitCode ?? 0);

@@ -98,6 +98,7 @@ describe("podUID", () => {
       restartPolicy: "Always",
       terminationGracePeriodSeconds: 0,
       hostNetwork: false,
+      initContainers: [],
       containers: [{ name: "web", image: "busybox", command: [], args: ["", "x"], env: [], ports: [{ containerPort: 80, protocol: "TCP" }] }],
     };
     // Written by hand from the rules on podUID: sorted keys, zero-valued properties left out,

@@ -18,6 +18,7 @@ function basePod(overrides: Partial<Pod> = {}): Pod {
     restartPolicy: "Always",
     terminationGracePeriodSeconds: 30,
     hostNetwork: false,
+    initContainers: [],
     containers: [{ name: "main", image: "busybox", command: ["sleep", "3600"], args: [], env: [], ports: [] }],
     source: { file: "/m/web.yaml", document: 0, line: 1 },
     ...overrides,
@@ -222,6 +223,56 @@ describe("computePlan", () => {
       expected: ["remove c-1 OldInstance", "remove c-0 OldInstance"],
     },
   ];
+
+  const init = (name: string) => ({ ...basePod().containers[0]!, name, command: ["true"] });
+  const withInits = basePod({ initContainers: [init("init-a"), init("init-b")] });
+  cases.push(
+    {
+      name: "starts only the first init container in a new sandbox",
+      desired: [withInits],
+      observed: { sandboxes: [], containers: [] },
+      expected: ["create-sandbox attempt=0", "start init-a attempt=0 SandboxCreated"],
+    },
+    {
+      name: "waits for a running init container",
+      desired: [withInits],
+      observed: { sandboxes: [sandbox()], containers: [container({ id: "i-a", name: "init-a" })] },
+      expected: [],
+    },
+    {
+      name: "starts the next init container after one succeeds",
+      desired: [withInits],
+      observed: { sandboxes: [sandbox()], containers: [exited(0, NOW - 1_000, { id: "i-a", name: "init-a" })] },
+      expected: ["start init-b attempt=0 NotStarted"],
+    },
+    {
+      name: "starts the containers once every init container succeeded",
+      desired: [withInits],
+      observed: {
+        sandboxes: [sandbox()],
+        containers: [exited(0, NOW - 2_000, { id: "i-a", name: "init-a" }), exited(0, NOW - 1_000, { id: "i-b", name: "init-b" })],
+      },
+      expected: ["start main attempt=0 NotStarted"],
+    },
+    {
+      name: "retries a failed init container after its back-off, even under Always",
+      desired: [withInits],
+      observed: { sandboxes: [sandbox()], containers: [exited(1, NOW - INITIAL_BACKOFF_MS - 1, { id: "i-a", name: "init-a" })] },
+      expected: ["start init-a attempt=1 Exited"],
+    },
+    {
+      name: "gives up on a failed init container under Never",
+      desired: [{ ...withInits, restartPolicy: "Never" }],
+      observed: { sandboxes: [sandbox()], containers: [exited(1, NOW - 60_000, { id: "i-a", name: "init-a" })] },
+      expected: [],
+    },
+    {
+      name: "does not run init containers again beside running containers",
+      desired: [withInits],
+      observed: { sandboxes: [sandbox()], containers: [container({ id: "c-1" })] },
+      expected: [],
+    },
+  );
 
   for (const testCase of cases) {
     it(testCase.name, () => {
