@@ -262,11 +262,11 @@ function planContainer(
   backoff: ReadonlyMap<string, BackoffEntry>,
   nowMs: number,
 ): void {
-  const [latest, ...older] = instances;
+  const [latest, , ...older] = instances;
   const key = backoffKey(pod.uid, container.name);
   const entry = backoff.get(key);
 
-  // Older exited instances go; the latest one stays for `logs --previous`.
+  // The latest instance and the one before it stay, so `logs --previous` has something to show.
   for (const instance of older) {
     plan.removeContainers.push(remove(instance, "OldInstance", pod));
   }

@@ -127,7 +127,7 @@ class Harness {
     readonly dir: string,
   ) {}
 
-  /** Starts a fake runtime that has NGINX and BUSYBOX unless `options` says otherwise; all is closed when the test ends. */
+  /** Starts a fake runtime that has NGINX and BUSYBOX unless `options` sets `images`; all is closed when the test ends. */
   static async open(t: TestContext, options: FakeCriOptions = {}): Promise<Harness> {
     const dir = await mkdtemp(path.join(tmpdir(), "tinylet-controller-test-"));
     await mkdir(path.join(dir, "manifests"));
@@ -211,7 +211,7 @@ class Harness {
 }
 
 /**
- * Runs passes until one finds nothing to do. A worker that finishes asks for one more pass by
+ * Runs passes until one finds nothing to do. A worker that finishes requests one more pass by
  * itself, so this also waits for that pass and whatever it started.
  */
 async function settle(controller: Controller): Promise<void> {
@@ -257,7 +257,7 @@ after(async () => {
 });
 
 describe("Controller", () => {
-  test("new manifest creates one labelled sandbox and starts its containers", async (t) => {
+  test("new manifest starts a labelled pod", async (t) => {
     const harness = await Harness.open(t, { images: [] });
     await harness.writeManifest("web.yaml", BASE_POD);
     const controller = harness.startController();
@@ -326,7 +326,7 @@ describe("Controller", () => {
     }
   });
 
-  test("deleted manifest stops and removes the sandbox", async (t) => {
+  test("deleted manifest removes the pod", async (t) => {
     const harness = await Harness.open(t);
     await harness.writeManifest("web.yaml", BASE_POD);
     const controller = harness.startController();
@@ -343,7 +343,7 @@ describe("Controller", () => {
     assert.equal(await exists(sandbox.logDirectory), false);
   });
 
-  test("edited manifest replaces the sandbox under a new UID", async (t) => {
+  test("edited manifest replaces the sandbox", async (t) => {
     const harness = await Harness.open(t);
     await harness.writeManifest("web.yaml", BASE_POD);
     const controller = harness.startController();
@@ -375,7 +375,7 @@ describe("Controller", () => {
     assert.equal(await exists(replacement.logDirectory), true);
   });
 
-  test("foreign sandbox with the same name is never touched", async (t) => {
+  test("foreign sandbox is never touched", async (t) => {
     const harness = await Harness.open(t);
     const foreignId = harness.fake.addForeignSandbox({ name: "web", namespace: "default", containers: ["nginx"] });
     const foreignContainerId = harness.fake.containers().find((c) => c.sandboxId === foreignId)?.id;
@@ -402,7 +402,7 @@ describe("Controller", () => {
     }
   });
 
-  test("exited container restarts with the next attempt only after its back-off", async (t) => {
+  test("crashed container restarts after back-off", async (t) => {
     const harness = await Harness.open(t);
     await harness.writeManifest("web.yaml", SINGLE_POD);
     const controller = harness.startController();
@@ -455,7 +455,7 @@ describe("Controller", () => {
     { policy: "Never", exitCode: 1, restarts: false },
   ];
   for (const { policy, exitCode, restarts } of restartCases) {
-    test(`restartPolicy ${policy} with exit code ${exitCode} ${restarts ? "restarts" : "does not restart"}`, async (t) => {
+    test(`restartPolicy ${policy}, exit ${exitCode}: ${restarts ? "restarts" : "stays exited"}`, async (t) => {
       const harness = await Harness.open(t);
       await harness.writeManifest("web.yaml", { ...SINGLE_POD, restartPolicy: policy });
       const controller = harness.startController();
@@ -484,7 +484,7 @@ describe("Controller", () => {
     });
   }
 
-  test("failing image pull is retried after its back-off", async (t) => {
+  test("failing image pull backs off", async (t) => {
     const harness = await Harness.open(t, { images: [], failingImages: [NGINX] });
     await harness.writeManifest("web.yaml", SINGLE_POD);
     const controller = harness.startController();
@@ -518,7 +518,7 @@ describe("Controller", () => {
     assert.equal(harness.count("RunPodSandbox"), 1, "the sandbox is kept while the image is missing");
   });
 
-  test("restarted controller adopts running pods without changing them", async (t) => {
+  test("restarted controller adopts running pods", async (t) => {
     const harness = await Harness.open(t);
     await harness.writeManifest("web.yaml", BASE_POD);
     await harness.writeManifest("job.yaml", { ...SINGLE_POD, name: "job" });
@@ -555,7 +555,7 @@ describe("Controller", () => {
     assert.equal(harness.count("RunPodSandbox") + harness.count("StopPodSandbox") + harness.count("RemovePodSandbox"), 0);
   });
 
-  test("container already created under a reserved name is adopted", async (t) => {
+  test("reserved container name is adopted", async (t) => {
     const harness = await Harness.open(t);
     await harness.writeManifest("web.yaml", SINGLE_POD);
     harness.fake.duplicateNext("CreateContainer");

@@ -210,7 +210,7 @@ describe("computePlan", () => {
       expected: [],
     },
     {
-      name: "removes older exited instances but keeps the latest",
+      name: "keeps the current and previous instances and removes older ones",
       desired: [basePod()],
       observed: {
         sandboxes: [sandbox()],
@@ -220,7 +220,7 @@ describe("computePlan", () => {
           container({ id: "c-2", attempt: 2 }),
         ],
       },
-      expected: ["remove c-1 OldInstance", "remove c-0 OldInstance"],
+      expected: ["remove c-0 OldInstance"],
     },
   ];
 
