@@ -1,19 +1,19 @@
 /**
- * Restart back-off, as kubelet applies it: a container that keeps failing waits 10 s, then 20 s,
- * 40 s and so on up to 5 minutes before each new start; one that ran for 10 minutes starts over at
- * 10 s. The functions are pure: the controller keeps the entries, in memory only, as kubelet does.
+ * Restart back-off, as kubelet applies it. A container that keeps failing waits 10 s, then 20 s,
+ * 40 s and so on up to 5 minutes before each new start, and one that ran for 10 minutes starts over
+ * at 10 s. The functions are pure; the controller keeps the entries in memory only, as kubelet does.
  */
 
 /** First delay after a failure, in milliseconds. */
 export const INITIAL_BACKOFF_MS = 10_000;
 
-/** Longest delay between starts, in milliseconds. */
+/** Maximum delay between starts, in milliseconds. */
 export const MAX_BACKOFF_MS = 300_000;
 
 /** A container that ran at least this long before it exited starts its back-off over, in milliseconds. */
 export const BACKOFF_RESET_AFTER_MS = 600_000;
 
-/** Why a container waits, with kubelet's waiting reasons. */
+/** Reason a container waits before its next start, named as kubelet names it. */
 export type BackoffReason = "CrashLoopBackOff" | "ImagePullBackOff" | "CreateContainerError" | "RunContainerError";
 
 /** The back-off state of one container of one pod (key: `podUID/containerName`). */

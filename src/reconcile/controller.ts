@@ -42,7 +42,7 @@ type Worker =
 const RUNTIME_RETRY_INITIAL_MS = 500;
 const RUNTIME_RETRY_MAX_MS = 10_000;
 
-/** Summary of one pass, for tests and the `--once` mode. */
+/** Summary of one pass, for tests. */
 export interface PassResult {
   /** Pods whose plan had work and was handed to a worker. */
   dispatched: string[];
@@ -163,7 +163,7 @@ export class Controller {
     return Promise.race([finished, deadline]);
   }
 
-  /** One pass: scan, list, plan, dispatch. */
+  /** Runs one pass: scans the directory, lists the runtime, plans every pod and dispatches the plans. */
   private async pass(): Promise<PassResult> {
     const result: PassResult = { dispatched: [], deferred: [], runtimeReachable: false };
 
@@ -268,7 +268,7 @@ export class Controller {
     }
   }
 
-  /** The one place the runtime state changes; logs each transition once. */
+  /** Changes the runtime state, logging each transition once; nothing else assigns it. */
   private setRuntime(next: RuntimeState): void {
     const previous = this.runtime;
     this.runtime = next;
