@@ -23,6 +23,11 @@ readonly CONTAINERD_LOG=$LOG_DIR/containerd.log
 # Written by a `down` that deleted every container through containerd. Its
 # presence means the metadata in CONTAINERD_ROOT lists no stale containers.
 readonly CONTAINERD_CLEAN_MARK=$STATE_DIR/containerd.stopped-clean
+# Written by `stop-containerd`, which stops containerd but leaves its shims and
+# containers running. The next `up` then starts containerd on the same root and
+# state, where it finds them again, instead of cleaning up after a crash. It
+# lives in RUN_DIR, so a reboot removes it.
+readonly CONTAINERD_KEPT_MARK=$RUN_DIR/containerd.stopped-keep
 readonly RUNC_ROOT=$RUN_DIR/runc
 
 readonly REGISTRY_ADDRESS=127.0.0.1:5000
@@ -62,6 +67,10 @@ usage: lab.sh COMMAND
 Commands:
   up             start the registry and containerd, build missing images;
                  returns at once when the lab already runs
+  stop-containerd [--kill]
+                 stop containerd alone (SIGTERM, or SIGKILL with --kill)
+                 and leave its containers running; the next up starts it
+                 again on the same state, as after a runtime restart
   down [--purge] stop the lab and remove its pods, mounts and bridge;
                  --purge also deletes $STATE_DIR (images, registry, logs)
   status         print the state of each part; exits 3 when not running
@@ -134,6 +143,26 @@ wait_until() {
     sleep 0.1
     ticks=$((ticks + 1))
   done
+}
+
+# Starts COMMAND... in the background, detached from this shell's session by
+# setsid, with its output appended to LOG_FILE; $! is its pid. Every inherited
+# descriptor above 2 is closed first, because a daemon that kept one would hold
+# any lock open on it for as long as it runs. Fd 9 is this script's own lock.
+# `flock FILE lab.sh up` passes its lock on FILE to lab.sh as well, and a
+# containerd that kept it would block every later `flock FILE` until it stops.
+start_detached() {
+  local log_file=$1
+  shift
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then
+        eval "exec $fd>&-" 2>/dev/null || true
+      fi
+    done
+    exec setsid "$@" >>"$log_file" 2>&1 </dev/null
+  ) &
 }
 
 # Keeps the previous run's log as FILE.1, so each log covers one run.
@@ -210,9 +239,7 @@ ensure_registry() {
   replace_file "$REGISTRY_CONFIG" "$(registry_config)" || true
   rotate_log "$REGISTRY_LOG"
 
-  # setsid detaches the daemon from this shell's session. Closing fd 9 keeps
-  # it from inheriting the lock, which would block every later lab.sh call.
-  setsid docker-registry serve "$REGISTRY_CONFIG" >>"$REGISTRY_LOG" 2>&1 </dev/null 9>&- &
+  start_detached "$REGISTRY_LOG" docker-registry serve "$REGISTRY_CONFIG"
   pid=$!
   printf '%s\n' "$pid" >"$REGISTRY_PID_FILE"
   wait_until "$pid" "registry" "$REGISTRY_LOG" registry_responds
@@ -263,6 +290,15 @@ ensure_containerd() {
     return 0
   fi
 
+  # A hung containerd still runs, so only a containerd that is gone restarts on its state.
+  if [[ -f $CONTAINERD_KEPT_MARK ]] && ! live_pid "$CONTAINERD_PID_FILE" containerd >/dev/null; then
+    # Removed first: if this start fails, the next up cleans up as after a crash.
+    rm -f "$CONTAINERD_KEPT_MARK"
+    log "containerd was stopped by stop-containerd; starting it again on its state"
+    start_containerd "$config"
+    return 0
+  fi
+
   # Whatever a previous run left (a hung or crashed containerd, containers,
   # mounts, the bridge) is removed before a new containerd starts.
   clean_containerd
@@ -278,7 +314,7 @@ start_containerd() {
   rotate_log "$CONTAINERD_LOG"
   rm -f "$CONTAINERD_CLEAN_MARK"
 
-  setsid containerd --config "$CONTAINERD_CONFIG" >>"$CONTAINERD_LOG" 2>&1 </dev/null 9>&- &
+  start_detached "$CONTAINERD_LOG" containerd --config "$CONTAINERD_CONFIG"
   pid=$!
   printf '%s\n' "$pid" >"$CONTAINERD_PID_FILE"
   wait_until "$pid" "containerd" "$CONTAINERD_LOG" containerd_responds
@@ -495,7 +531,7 @@ clean_containerd() {
   fi
 
   rm -rf "$CONTAINERD_STATE" "$RUNC_ROOT"
-  rm -f "$CONTAINERD_PID_FILE" "$SOCKET" "$SOCKET.ttrpc"
+  rm -f "$CONTAINERD_PID_FILE" "$SOCKET" "$SOCKET.ttrpc" "$CONTAINERD_KEPT_MARK"
 }
 
 # --- commands ------------------------------------------------------------------
@@ -569,6 +605,35 @@ component_state() {
   fi
 }
 
+# Stops containerd without touching its shims or containers, the way a runtime
+# upgrade or crash does, and marks it for `up` to start again on its state.
+command_stop_containerd() {
+  local signal=TERM pid ticks=0
+  case ${1:-} in
+    '') ;;
+    --kill) signal=KILL ;;
+    *) die "stop-containerd: unknown option '$1'; the only option is --kill" ;;
+  esac
+  require_root stop-containerd
+  take_lock
+
+  pid=$(live_pid "$CONTAINERD_PID_FILE" containerd) ||
+    die "containerd is not running, so there is nothing to stop; run lab.sh up"
+  touch "$CONTAINERD_KEPT_MARK"
+  log "stopping containerd (pid $pid) with SIG$signal; its containers keep running"
+  if [[ $signal == TERM ]]; then
+    stop_process "$pid" containerd || die "failed to stop containerd (pid $pid); read $CONTAINERD_LOG"
+    return 0
+  fi
+
+  kill -KILL "$pid" 2>/dev/null || true
+  while process_running "$pid"; do
+    ((ticks < STOP_TIMEOUT_S * 10)) || die "containerd (pid $pid) did not exit after SIGKILL"
+    sleep 0.1
+    ticks=$((ticks + 1))
+  done
+}
+
 command_status() {
   reject_arguments status "$@"
   require_root status
@@ -617,11 +682,12 @@ main() {
   case $command in
     up) command_up "$@" ;;
     down) command_down "$@" ;;
+    stop-containerd) command_stop_containerd "$@" ;;
     status) command_status "$@" ;;
     env) command_env "$@" ;;
     help | -h | --help) usage ;;
     *)
-      log "unknown command '$command'; expected one of: up, down, status, env"
+      log "unknown command '$command'; expected one of: up, down, stop-containerd, status, env"
       exit 2
       ;;
   esac

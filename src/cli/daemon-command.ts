@@ -2,14 +2,21 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { DEFAULT_STATUS_ADDR, Metrics, parseStatusAddress } from "../api/index.js";
 import { CriClient } from "../cri/index.js";
 import { Logger, type LogFormat, type LogLevel } from "../log/logger.js";
 import { ManifestDirectory, watchDirectory } from "../manifest/index.js";
+import { ALLOW_INSECURE_FLAG, ALLOW_SYMLINKS_FLAG, defaultTrustOptions } from "../manifest/trust.js";
 import { Controller } from "../reconcile/controller.js";
+import { CRASH_AT_VARIABLE, readCrashTarget } from "../reconcile/crash-point.js";
+import { PrivilegeLog } from "../reconcile/privilege-log.js";
 import { DEFAULT_POD_LOG_ROOT } from "../reconcile/runtime-config.js";
+import { nodeSettingsFromFlags } from "./node-flags.js";
 import { DEFAULT_INTERVAL, DEFAULT_MANIFESTS, flagOrEnv, socketPath } from "./defaults.js";
 import { parseDuration } from "./duration.js";
 import { UsageError } from "./output.js";
+import { createDaemonServices, startStatusApi } from "./daemon-services.js";
+import { checkManifestsDirectory } from "./manifest-trust.js";
 import { VERSION } from "./version.js";
 
 export const DAEMON_HELP = `Usage: tinylet [run] [flags]
@@ -26,10 +33,29 @@ Flags:
                            file events start a pass at once
       --max-parallel N     most pods worked on at once (default 4)
       --pod-log-dir DIR    root of container log directories (default /var/log/pods)
+      --state-dir DIR      root of pod state: emptyDir volumes, /etc/hosts files, termination
+                           messages (default /var/lib/tinylet)
+      --node-name NAME     the node's name, for spec.nodeName (default: the host name, lowercased)
+      --node-ip IP[,IP]    the node's addresses, for status.hostIP and hostNetwork pods' IPs
+                           (default: the host's non-loopback addresses, IPv4 first)
+      --kubelet-pod-names  name pods NAME-NODENAME, as kubelet names static pods
+                           (default: the manifest's name)
+      --cgroup-driver DRIVER
+                           cgroupfs, systemd or none: how pod cgroup parents are named; must
+                           match the runtime's setting (default cgroupfs)
       --log-format FORMAT  text or json (default text)
       --log-level LEVEL    debug, info, warn or error (default info)
       --stop-timeout DURATION
                            how long SIGTERM waits for in-flight work before exiting (default 10s)
+      --status-addr ADDR   address of the read-only HTTP API (/healthz, /pods, /events, /metrics)
+                           (default $TINYLET_STATUS_ADDR or 127.0.0.1:10255); "" turns it off
+      --allow-insecure-manifests
+                           read a manifests directory or files that a user other than root can
+                           write, with a warning; without it tinylet rejects them, because
+                           whoever writes a manifest runs containers as root
+      --allow-symlinks-outside
+                           read manifest files that are symbolic links to files outside the
+                           manifests directory; without it they are reported and skipped
   -h, --help               print this help
 `;
 
@@ -47,9 +73,17 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
       interval: { type: "string" },
       "max-parallel": { type: "string" },
       "pod-log-dir": { type: "string" },
+      "state-dir": { type: "string" },
+      "node-name": { type: "string" },
+      "node-ip": { type: "string" },
+      "kubelet-pod-names": { type: "boolean", default: false },
+      "cgroup-driver": { type: "string" },
       "log-format": { type: "string" },
       "log-level": { type: "string" },
       "stop-timeout": { type: "string" },
+      "status-addr": { type: "string" },
+      "allow-insecure-manifests": { type: "boolean", default: false },
+      "allow-symlinks-outside": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -72,18 +106,45 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
   const manifestsDir = path.resolve(flagOrEnv(values.manifests, "TINYLET_MANIFESTS", DEFAULT_MANIFESTS));
   const socket = socketPath(values.socket);
   const podLogRoot = path.resolve(values["pod-log-dir"] ?? DEFAULT_POD_LOG_ROOT);
+  const node = nodeSettingsFromFlags(values);
+  const statusAddress = parseStatusAddressFlag(values["status-addr"]);
+
+  const crashTarget = readCrashTarget();
+  const trust = {
+    ...defaultTrustOptions(),
+    allowInsecure: values["allow-insecure-manifests"],
+    allowSymlinksOutside: values["allow-symlinks-outside"],
+  };
 
   const log = new Logger({ level, format });
   log.info("starting tinylet", { version: VERSION, socket, manifests: manifestsDir, intervalMs, maxParallel });
+  log.info("node", { nodeName: node.nodeName, nodeIPs: node.nodeIPs.join(","), stateDir: node.stateDir, cgroupDriver: node.cgroupDriver });
+  // kubelet falls back the same way when it has no cluster DNS address, and says so in an event.
+  log.info("no cluster DNS: pods with dnsPolicy ClusterFirst use the host's DNS settings, as dnsPolicy Default does", {
+    servers: node.hostDns.servers.join(","),
+  });
+  if (crashTarget !== undefined) {
+    log.warn("crash point armed: tinylet kills itself at this step (for fault tests only)", {
+      variable: CRASH_AT_VARIABLE,
+      step: crashTarget.step,
+      pod: crashTarget.pod,
+    });
+  }
 
   try {
     await mkdir(manifestsDir, { recursive: true, mode: 0o755 });
   } catch (error) {
     log.error("cannot create manifests directory; retrying on each pass", { dir: manifestsDir, err: error });
   }
+  await checkManifestsDirectory(manifestsDir, trust, log);
+  if (trust.allowInsecure) log.warn(`${ALLOW_INSECURE_FLAG} is set: manifests that other users can write are read`);
+  if (trust.allowSymlinksOutside) log.warn(`${ALLOW_SYMLINKS_FLAG} is set: manifest links to files outside the directory are read`);
 
-  const cri = new CriClient({ socketPath: socket });
-  const manifests = new ManifestDirectory(manifestsDir);
+  const metrics = new Metrics();
+  const cri = new CriClient({ socketPath: socket, onCall: (event) => metrics.observeCriCall(event) });
+  const services = createDaemonServices(cri, metrics, node, log, () => controller.requestPass());
+  const manifests = new ManifestDirectory(manifestsDir, { trust });
+  const privileges = new PrivilegeLog(log, [manifestsDir, path.dirname(socket)]);
   const watcher = watchDirectory(manifestsDir, () => controller.requestPass(), {
     onError: (error) => log.warn("file watch failed; relying on the interval", { dir: manifestsDir, err: error }),
   });
@@ -93,8 +154,20 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
       log.info("file watch restarted", { dir: manifestsDir });
     }
   };
-  const controller = new Controller({ cri, manifests, logger: log, podLogRoot, intervalMs, maxParallel, onPass: rearm });
+  const controller = new Controller({
+    cri,
+    manifests,
+    logger: log,
+    podLogRoot,
+    intervalMs,
+    maxParallel,
+    onPass: rearm,
+    onDesired: (pods) => privileges.report(pods),
+    node,
+    ...services,
+  });
   controller.start();
+  const api = statusAddress === undefined ? undefined : await startStatusApi(statusAddress, services, controller, log);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
@@ -108,6 +181,7 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
   process.once("SIGTERM", exitNow);
 
   watcher.close();
+  await api?.close();
   const finished = await controller.stop(stopTimeoutMs);
   if (!finished) {
     log.warn("in-flight work did not finish in time; the next start completes it", { stopTimeoutMs });
@@ -116,6 +190,16 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
   log.info("stopped tinylet");
   // A call abandoned above (a StopContainer waiting out a grace period) would keep the process alive.
   process.exit(0);
+}
+
+/** Reads `--status-addr`, else TINYLET_STATUS_ADDR, else the default; an empty value turns the API off. */
+function parseStatusAddressFlag(flag: string | undefined): ReturnType<typeof parseStatusAddress> {
+  const text = flag ?? process.env["TINYLET_STATUS_ADDR"] ?? DEFAULT_STATUS_ADDR;
+  try {
+    return parseStatusAddress(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace("status address", "--status-addr"));
+  }
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {

@@ -69,13 +69,13 @@ export async function logsCommand(argv: string[], out: (text: string) => void): 
 
     const print = (line: LogLine): void => out((values.timestamps ? `${line.timestamp} ` : "") + line.message + "\n");
     let current = instance;
-    let offset = await printFile(cri, current.id, tail, print);
+    // One parser per file, so an entry split across two reads is still joined, the first read included.
+    let parser = new CriLogParser();
+    let offset = await printFile(cri, current.id, tail, print, parser);
     if (!values.follow || values.previous) {
       return 0;
     }
 
-    // One parser per file, so an entry split across two reads is still joined.
-    let parser = new CriLogParser();
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
       offset = await printNew(cri, current.id, offset, parser, print);
@@ -158,7 +158,13 @@ async function logPathOf(cri: CriClient, containerId: string): Promise<string> {
 }
 
 /** Prints a whole log file (or its last `tail` lines) and returns the byte offset read up to. */
-async function printFile(cri: CriClient, containerId: string, tail: number | undefined, print: (line: LogLine) => void): Promise<number> {
+async function printFile(
+  cri: CriClient,
+  containerId: string,
+  tail: number | undefined,
+  print: (line: LogLine) => void,
+  parser: CriLogParser,
+): Promise<number> {
   const path = await logPathOf(cri, containerId);
   let file: FileHandle;
   try {
@@ -171,7 +177,6 @@ async function printFile(cri: CriClient, containerId: string, tail: number | und
   }
   try {
     const bytes = await file.readFile();
-    const parser = new CriLogParser();
     const end = bytes.lastIndexOf(0x0a) + 1;
     const lines = parser.push(bytes.subarray(0, end).toString("utf8")).lines;
     const shown = tail === undefined ? lines : tail === 0 ? [] : lines.slice(-tail);

@@ -1,5 +1,7 @@
 import { CriError } from "../cri/index.js";
+import { convertCommand } from "./convert-command.js";
 import { daemonCommand, DAEMON_HELP } from "./daemon-command.js";
+import { describeCommand } from "./describe-command.js";
 import { logsCommand } from "./logs-command.js";
 import { UsageError } from "./output.js";
 import { podsCommand } from "./pods-command.js";
@@ -14,10 +16,12 @@ Usage: tinylet [COMMAND] [flags]
 
 Commands:
   run         run the daemon (the default when no command is given)
-  pods        list the pod sandboxes tinylet owns
+  pods        list tinylet's pods with READY, STATUS, RESTARTS and AGE
+  describe    print a pod's spec, status and events
   ps          list the containers tinylet owns
   logs        print a container's output
   validate    check manifest files offline and exit non-zero on any error
+  convert     print the Kubernetes Pod YAML of a small-format manifest
   version     print the version
 
 Run 'tinylet COMMAND --help' for a command's flags.
@@ -29,9 +33,11 @@ type Command = (argv: string[], out: (text: string) => void) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   run: daemonCommand,
   pods: podsCommand,
+  describe: describeCommand,
   ps: psCommand,
   logs: logsCommand,
   validate: validateCommand,
+  convert: convertCommand,
   version: async (_argv, out) => {
     out(`tinylet ${VERSION}\n`);
     return 0;

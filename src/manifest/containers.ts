@@ -7,12 +7,20 @@ import { CONTAINER_FIELDS, CONTAINER_PORT_FIELDS, ENV_VAR_FIELDS } from "./kuber
 import { MAX_CONTAINERS } from "./limits.js";
 import type { Container, ContainerPort, EnvVar, PortProtocol } from "./pod.js";
 import { fieldValue, NOT_SUPPORTED, requirePresent, UNKNOWN_FIELD } from "./pod-fields.js";
+import { PROBE_CONTAINER_FIELDS, readContainerProbes } from "./probe-fields.js";
+import { CONTAINER_SPEC_FIELDS, readContainerSpec } from "./container-spec.js";
+import { readEnvFrom, readEnvValueFrom, type EnvSource } from "./env-source.js";
 import { checkDns1123Label, checkEnvName, checkHostIP, checkImage, checkPortName } from "./validate.js";
 
 /** Manifest format being read: Kubernetes' `apiVersion: v1, kind: Pod`, or tinylet's small format. */
 export type ManifestFormat = "kubernetes" | "small";
 
 const CONTAINER_FIELDS_READ = new Set(["name", "image", "command", "args", "workingDir", "env", "ports"]);
+/** Fields only the Kubernetes format reads; the small format reports them as unknown. */
+const KUBERNETES_CONTAINER_FIELDS_READ: ReadonlySet<string> = new Set([...PROBE_CONTAINER_FIELDS, ...CONTAINER_SPEC_FIELDS, "envFrom"]);
+
+/** Which list a container belongs to: `containers`, or `initContainers`, which run first and one at a time. */
+export type ContainerKind = "container" | "init";
 const PORT_PROTOCOLS: readonly PortProtocol[] = ["TCP", "UDP", "SCTP"];
 
 /** A container read from the document, with the nodes that later pod-wide checks report at. */
@@ -27,17 +35,24 @@ interface ReadContainer {
  * Reads `containers`: required, 1 to MAX_CONTAINERS entries, unique names, and host ports that no
  * two containers of the pod claim twice. With hostNetwork the host port defaults to the container
  * port and must equal it, as in Kubernetes.
+ *
+ * With `kind` "init" it reads `initContainers` instead: optional, each checked for host port
+ * conflicts on its own since they run one at a time, and without probes or lifecycle hooks.
+ * `names` holds the container names read so far with their paths, since names are unique across
+ * both lists.
  */
 export function readContainers(
   reader: DocumentReader,
   value: Value,
   format: ManifestFormat,
   hostNetwork: boolean,
+  kind: ContainerKind = "container",
+  names: Map<string, string> = new Map(),
 ): Container[] | undefined {
-  if (!requirePresent(reader, value, "; a pod needs at least one container")) return undefined;
+  if (kind === "container" && !requirePresent(reader, value, "; a pod needs at least one container")) return undefined;
   const items = reader.list(value);
   if (items === undefined) return undefined;
-  if (items.length === 0) {
+  if (items.length === 0 && kind === "container") {
     reader.error(value.at, value.path, "at least one container is required");
     return undefined;
   }
@@ -49,12 +64,14 @@ export function readContainers(
   const mark = reader.problems.errors.length;
   const read: ReadContainer[] = [];
   for (const item of items) {
+    if (kind === "init" && !checkInitContainer(reader, item)) continue;
     const container = readContainer(reader, item, format, hostNetwork);
     if (container !== undefined) read.push(container);
   }
 
-  checkUniqueNames(reader, read);
-  checkUniqueHostPorts(reader, read);
+  checkUniqueNames(reader, read, names);
+  if (kind === "init") read.forEach((entry) => checkUniqueHostPorts(reader, [entry]));
+  else checkUniqueHostPorts(reader, read);
 
   if (reader.problems.errors.length > mark) return undefined;
   return read.map((entry) => entry.container);
@@ -97,12 +114,15 @@ function readContainer(
   const env = readEnv(reader, fieldValue(fields, "env", value));
   const portValues: Value[] = [];
   const ports = readPorts(reader, fieldValue(fields, "ports", value), hostNetwork, portValues);
+  const probes = format === "kubernetes" ? readContainerProbes(reader, fields, value, ports ?? []) : {};
+  const spec = format === "kubernetes" ? readContainerSpec(reader, fields, value) : {};
+  if (format === "kubernetes") readEnvFrom(reader, fieldValue(fields, "envFrom", value));
 
   if (reader.problems.errors.length > mark) return undefined;
   if (name === undefined || image === undefined || command === undefined || args === undefined) return undefined;
   if (env === undefined || ports === undefined) return undefined;
 
-  const container: Container = { name, image, command, args, env, ports };
+  const container: Container = { name, image, command, args, env, ports, ...probes, ...spec };
   if (workingDir) container.workingDir = workingDir;
   return { container, value, nameValue, portValues };
 }
@@ -110,6 +130,7 @@ function readContainer(
 function reportOtherContainerFields(reader: DocumentReader, fields: Map<string, Field>, format: ManifestFormat): void {
   for (const field of fields.values()) {
     if (CONTAINER_FIELDS_READ.has(field.name)) continue;
+    if (format === "kubernetes" && KUBERNETES_CONTAINER_FIELDS_READ.has(field.name)) continue;
     if (format === "small") {
       reader.warning(
         field.key,
@@ -149,9 +170,10 @@ function readEnv(reader: DocumentReader, value: Value): EnvVar[] | undefined {
 
     const valueFrom = fields.get("valueFrom");
     const literal = reader.string(fieldValue(fields, "value", item));
+    let source: EnvSource = "unset";
     if (valueFrom !== undefined && !isNull(valueFrom.value)) {
-      reader.warning(valueFrom.key, valueFrom.value.path, `${NOT_SUPPORTED}, so ${name} is not set`);
-      continue;
+      source = readEnvValueFrom(reader, valueFrom.value, name, literal);
+      if (source === undefined || source === "unset") continue;
     }
 
     const earlier = seen.get(name);
@@ -159,7 +181,7 @@ function readEnv(reader: DocumentReader, value: Value): EnvVar[] | undefined {
       reader.warning(nameValue.at, nameValue.path, `duplicate variable ${name} (also set by ${earlier}); the later value is used`);
     }
     seen.set(name, item.path);
-    env.push({ name, value: literal ?? "" });
+    env.push(source === "unset" ? { name, value: literal ?? "" } : { name, value: "", ...source });
   }
   return reader.problems.errors.length > mark ? undefined : env;
 }
@@ -261,8 +283,7 @@ function reportUnknownFields(
   }
 }
 
-function checkUniqueNames(reader: DocumentReader, read: ReadContainer[]): void {
-  const firstByName = new Map<string, string>();
+function checkUniqueNames(reader: DocumentReader, read: ReadContainer[], firstByName: Map<string, string>): void {
   for (const { container, value, nameValue } of read) {
     const earlier = firstByName.get(container.name);
     if (earlier === undefined) {
@@ -299,4 +320,29 @@ function checkUniqueHostPorts(reader: DocumentReader, read: ReadContainer[]): vo
       );
     });
   }
+}
+
+/**
+ * Reports the fields Kubernetes forbids on an init container: probes and lifecycle hooks, which
+ * need restartPolicy Always, and that policy itself (a sidecar), which tinylet does not run yet.
+ * Returns whether the container can be read.
+ */
+function checkInitContainer(reader: DocumentReader, value: Value): boolean {
+  const fields = reader.fields(value);
+  if (fields === undefined) return false;
+  const mark = reader.problems.errors.length;
+  const policy = fields.get("restartPolicy");
+  if (policy !== undefined && !isNull(policy.value)) {
+    reader.error(
+      policy.key,
+      policy.value.path,
+      "init containers with a restartPolicy (sidecar containers) are not supported by tinylet yet; run the sidecar as an ordinary container",
+    );
+  }
+  for (const name of PROBE_CONTAINER_FIELDS) {
+    const field = fields.get(name);
+    if (field === undefined || isNull(field.value)) continue;
+    reader.error(field.key, field.value.path, "may not be set for init containers without restartPolicy=Always");
+  }
+  return reader.problems.errors.length === mark;
 }

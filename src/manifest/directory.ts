@@ -16,7 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import type { BigIntStats } from "node:fs";
-import { lstat, mkdir, readdir, stat } from "node:fs/promises";
+import { lstat, mkdir, readdir, realpath, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 import { selectUniquePods, type DuplicatePod } from "./duplicates.js";
@@ -26,11 +26,18 @@ import { fileTooLarge, MAX_FILE_BYTES } from "./limits.js";
 import { parseManifestBytes } from "./parse.js";
 import { podKey, type Pod } from "./pod.js";
 import { errorCode, readManifestFile, statIfExists } from "./read-file.js";
+import { checkDirectoryTrust, checkFileTrust, type TrustOptions } from "./trust.js";
 
 /** Options of ManifestDirectory. */
 export interface ManifestDirectoryOptions {
   /** Maximum size of a manifest file in bytes; a larger file is reported and not read. Default 1 MiB. */
   maxFileBytes?: number;
+  /**
+   * Ownership, mode and symbolic link checks of the directory and its files (see trust.ts). A
+   * directory that fails them makes scan() reject; a file that fails them is refused like a file
+   * with an error. Default: no checks, for tools and tests that read directories they made.
+   */
+  trust?: TrustOptions;
 }
 
 /** Result of one scan. */
@@ -69,6 +76,8 @@ interface FileEntry {
   /** Pods in effect for this file: those of its content, or of its last valid content. */
   pods: Pod[];
   problems: ManifestProblem[];
+  /** Messages of the ownership and link warnings among `problems`, so a change of them is reported. */
+  trustWarnings?: string;
 }
 
 interface ScannedFile {
@@ -83,6 +92,9 @@ export class ManifestDirectory {
   readonly dir: string;
   readonly statistics: ScanStatistics = { reads: 0, parses: 0 };
   private readonly maxFileBytes: number;
+  private readonly trust: TrustOptions | undefined;
+  /** Real path of the directory as of the current scan, for the symbolic link check. */
+  private realDir = "";
   /** Entries by file name, in lexical order of the names. */
   private entries = new Map<string, FileEntry>();
   private duplicates: DuplicatePod[] = [];
@@ -91,6 +103,7 @@ export class ManifestDirectory {
   constructor(dir: string, options: ManifestDirectoryOptions = {}) {
     this.dir = resolve(dir);
     this.maxFileBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+    this.trust = options.trust;
   }
 
   /**
@@ -160,7 +173,24 @@ export class ManifestDirectory {
     if (!stats.isDirectory()) {
       throw new ManifestError("manifest path is not a directory", { file: this.dir });
     }
+    await this.checkTrust();
     return false;
+  }
+
+  /** Rejects the scan when the directory or a parent fails the ownership checks; warnings are the daemon's to log once. */
+  private async checkTrust(): Promise<void> {
+    if (this.trust === undefined) return;
+    let findings;
+    try {
+      this.realDir = await realpath(this.dir);
+      findings = await checkDirectoryTrust(this.dir, this.trust);
+    } catch (err) {
+      throw ManifestError.from(this.dir, err, "failed to check manifest directory");
+    }
+    const refused = findings.find((finding) => finding.severity === "error");
+    if (refused !== undefined) {
+      throw new ManifestError(`${refused.detail}; no manifest is read until this is fixed`, { file: refused.path });
+    }
   }
 
   private async listManifestNames(): Promise<string[]> {
@@ -200,14 +230,22 @@ export class ManifestDirectory {
     this.statistics.reads += 1;
 
     const readIdentity = identityOf(content.stats);
+    const trustFindings = this.trust === undefined ? [] : checkFileTrust(path, content.realPath, this.realDir, content.stats, this.trust);
+    const refused = trustFindings.find((finding) => finding.severity === "error");
+    if (refused !== undefined) return this.failed(readIdentity, previous, new ManifestError(refused.detail, { file: path }));
+    const trustWarnings = trustFindings.map((finding) => new ManifestWarning(finding.detail, { file: path }));
     const racy = Number(content.stats.mtimeNs / 1_000_000n) >= scanStartMs - RACY_WINDOW_MS;
     const contentHash = createHash("sha256").update(content.bytes).digest("hex");
+    const trustMessages = trustWarnings.map((warning) => warning.message).join("\n");
     if (previous !== undefined && previous.contentHash === contentHash) {
-      return { entry: { ...previous, identity: readIdentity, racy }, changed: false };
+      if ((previous.trustWarnings ?? "") === trustMessages) return { entry: { ...previous, identity: readIdentity, racy }, changed: false };
+      // Same content, new mode or owner: only the ownership warnings change.
+      const problems = [...trustWarnings, ...previous.problems.filter((problem) => !(previous.trustWarnings ?? "").includes(problem.message))];
+      return { entry: { ...previous, identity: readIdentity, racy, problems, trustWarnings: trustMessages }, changed: true };
     }
 
     this.statistics.parses += 1;
-    const entry: FileEntry = { identity: readIdentity, racy, contentHash, pods: [], problems: [] };
+    const entry: FileEntry = { identity: readIdentity, racy, contentHash, pods: [], problems: [...trustWarnings], trustWarnings: trustMessages };
     if (isBlank(content.bytes)) {
       entry.pods = previous?.pods ?? [];
       if (entry.pods.length > 0) entry.problems.push(keptPodsWarning(path, "is empty", entry.pods));

@@ -8,6 +8,8 @@ import { isNull, quote, type DocumentReader, type Field, type Value } from "./do
 import { readContainers } from "./containers.js";
 import { OBJECT_META_FIELDS, OBJECT_META_SERVER_FIELDS, POD_FIELDS, POD_SPEC_FIELDS } from "./kubernetes-fields.js";
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, type PodContent } from "./pod.js";
+import type { PodSpecFields } from "./pod-spec.js";
+import { checkMountedVolumes, NODE_IRRELEVANT_FIELDS, POD_SPEC_FIELDS_READ, readPodSpecFields } from "./pod-spec-reader.js";
 import {
   fieldValue,
   NOT_SUPPORTED,
@@ -117,15 +119,28 @@ function readKeyedStrings(
   return ok ? entries : undefined;
 }
 
-type Spec = Pick<PodContent, "restartPolicy" | "terminationGracePeriodSeconds" | "hostNetwork" | "initContainers" | "containers">;
+type Spec = Pick<PodContent, "restartPolicy" | "terminationGracePeriodSeconds" | "hostNetwork" | "initContainers" | "containers"> &
+  PodSpecFields;
 
 function readSpec(reader: DocumentReader, value: Value): Spec | undefined {
   const fields = reader.fields(value);
   if (fields === undefined) return undefined;
 
-  const read = new Set(["containers", "restartPolicy", "hostNetwork", "terminationGracePeriodSeconds"]);
+  const read = new Set([
+    "containers",
+    "initContainers",
+    "restartPolicy",
+    "hostNetwork",
+    "terminationGracePeriodSeconds",
+    ...POD_SPEC_FIELDS_READ,
+    ...NODE_IRRELEVANT_FIELDS,
+  ]);
   for (const field of fields.values()) {
     if (read.has(field.name)) continue;
+    if (field.name === "imagePullSecrets" && !isNull(field.value)) {
+      reader.warning(field.key, field.value.path, "field is ignored; static pods cannot read Secrets, so images are pulled without these credentials");
+      continue;
+    }
     reader.warning(field.key, field.value.path, POD_SPEC_FIELDS.has(field.name) ? NOT_SUPPORTED : UNKNOWN_FIELD);
   }
 
@@ -139,9 +154,18 @@ function readSpec(reader: DocumentReader, value: Value): Spec | undefined {
     terminationGracePeriodSeconds = DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
   }
 
-  const containers = readContainers(reader, fieldValue(fields, "containers", value), "kubernetes", hostNetwork ?? false);
+  const names = new Map<string, string>();
+  const initValue = fieldValue(fields, "initContainers", value);
+  const containersValue = fieldValue(fields, "containers", value);
+  const initContainers = readContainers(reader, initValue, "kubernetes", hostNetwork ?? false, "init", names);
+  const containers = readContainers(reader, containersValue, "kubernetes", hostNetwork ?? false, "container", names);
+  const podFields = readPodSpecFields(reader, fields, value, hostNetwork ?? false);
   if (restartPolicy === undefined || terminationGracePeriodSeconds === undefined || containers === undefined) return undefined;
-  return { restartPolicy, terminationGracePeriodSeconds, hostNetwork: hostNetwork ?? false, initContainers: [], containers };
+  if (initContainers === undefined || podFields === undefined) return undefined;
+
+  checkMountedVolumes(reader, initValue, initContainers, podFields.volumes ?? []);
+  checkMountedVolumes(reader, containersValue, containers, podFields.volumes ?? []);
+  return { restartPolicy, terminationGracePeriodSeconds, hostNetwork: hostNetwork ?? false, initContainers, containers, ...podFields };
 }
 
 /** Returns whether a value is null or an empty map, such as the `status: {}` of generated manifests. */

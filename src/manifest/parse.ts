@@ -9,9 +9,12 @@ import { DocumentReader, describeNode, ProblemList, type Value } from "./documen
 import { compareProblems, ManifestError, ManifestWarning } from "./errors.js";
 import { podUID } from "./identity.js";
 import { readKubernetesPod } from "./kube-format.js";
-import { fileTooLarge, MAX_ALIAS_COUNT, MAX_DOCUMENTS, MAX_FILE_BYTES } from "./limits.js";
+import { checkPodSchema } from "./pod-schema.js";
+import { fileTooLarge, MAX_ALIAS_COUNT, MAX_DOCUMENTS, MAX_FILE_BYTES, MAX_NESTING_DEPTH, MAX_PROBLEMS_PER_FILE } from "./limits.js";
 import type { Pod, PodContent } from "./pod.js";
 import { readSmallPod } from "./small-format.js";
+import { findControlCharacter, formatCodePoint } from "./printable.js";
+import { checkStructure } from "./structure.js";
 import { decodeUtf8 } from "./utf8.js";
 
 /** Pods and problems read from one manifest file. */
@@ -42,6 +45,12 @@ export function parseManifest(file: string, text: string, options: ParseOptions 
     result.errors.push(fileTooLarge(file, size, maxFileBytes));
     return result;
   }
+  const control = findControlCharacter(text);
+  if (control !== undefined) {
+    const detail = `character ${formatCodePoint(control.codePoint)} is not allowed in YAML, which permits no control characters other than tab, line feed and carriage return`;
+    result.errors.push(new ManifestError(detail, { file, line: control.line, column: control.column }));
+    return result;
+  }
 
   const lineCounter = new LineCounter();
   // NOTE: this is the YAML 1.2 core schema, where `yes`, `no`, `on` and `off` are strings. go-yaml
@@ -52,7 +61,8 @@ export function parseManifest(file: string, text: string, options: ParseOptions 
     // Kubernetes decodes manifests with sigs.k8s.io/yaml, whose go-yaml parser applies `<<` merge
     // keys, so manifests may use them.
     merge: true,
-    uniqueKeys: true,
+    // checkStructure finds duplicate keys in linear time; the package's own check is quadratic.
+    uniqueKeys: false,
   });
 
   documents.forEach((doc, index) => {
@@ -74,7 +84,15 @@ export function parseManifest(file: string, text: string, options: ParseOptions 
       source: { file, document: index, line: outcome.line },
     });
   });
+  result.errors = capProblems(result.errors, (count) => new ManifestError(`${count} more errors are not shown`, { file }));
+  result.warnings = capProblems(result.warnings, (count) => new ManifestWarning(`${count} more warnings are not shown`, { file }));
   return result;
+}
+
+/** Keeps the first MAX_PROBLEMS_PER_FILE problems and replaces the rest by one that counts them. */
+function capProblems<T>(problems: T[], more: (count: number) => T): T[] {
+  if (problems.length <= MAX_PROBLEMS_PER_FILE) return problems;
+  return [...problems.slice(0, MAX_PROBLEMS_PER_FILE), more(problems.length - MAX_PROBLEMS_PER_FILE)];
 }
 
 /**
@@ -88,7 +106,9 @@ export function parseManifestBytes(file: string, bytes: Uint8Array, options: Par
   }
   const decoded = decodeUtf8(bytes);
   if (typeof decoded !== "string") {
-    const detail = `invalid UTF-8 byte 0x${decoded.byte.toString(16).padStart(2, "0")} at byte offset ${decoded.offset}; manifests must be UTF-8 text`;
+    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+    const hint = utf16 ? "; the file starts with a UTF-16 byte order mark, so save it as UTF-8" : "; manifests must be UTF-8 text";
+    const detail = `invalid UTF-8 byte 0x${decoded.byte.toString(16).padStart(2, "0")} at byte offset ${decoded.offset}${hint}`;
     const error = new ManifestError(detail, { file, line: decoded.line, column: decoded.column });
     return { pods: [], errors: [error], warnings: [], documents: 0 };
   }
@@ -105,10 +125,13 @@ function readDocument(doc: Document.Parsed, lineCounter: LineCounter, problems: 
     const more = doc.errors.length - 1;
     const suffix = more > 0 ? ` (and ${more} more syntax ${more === 1 ? "error" : "errors"} in this document)` : "";
     const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
-    const detail = `invalid YAML: ${lowerFirst(syntaxError.message)}${suffix}`;
+    // The parser recurses once per level, so very deep nesting ends in a stack overflow it reports.
+    const message = /call stack/i.test(syntaxError.message) ? TOO_DEEP : lowerFirst(syntaxError.message);
+    const detail = `invalid YAML: ${message}${suffix}`;
     problems.errors.push(new ManifestError(detail, { file: problems.file, line, column: col }, { cause: syntaxError }));
     return "invalid";
   }
+  if (!checkShape(doc, lineCounter, problems)) return "invalid";
   for (const warning of doc.warnings) {
     const { line, col } = lineCounter.linePos(warning.pos[0]);
     problems.warnings.push(new ManifestWarning(`YAML: ${lowerFirst(warning.message)}`, { file: problems.file, line, column: col }));
@@ -120,6 +143,8 @@ function readDocument(doc: Document.Parsed, lineCounter: LineCounter, problems: 
   if (!checkAliases(reader, doc)) return "invalid";
 
   const content = readPod(reader, reader.root());
+  // The schema covers the fields the readers accept without running; it runs last, so a field is not reported twice.
+  if (content !== undefined && problems.errors.length === 0) checkPodSchema(reader, doc);
   const line = lineCounter.linePos(contents.range[0]).line;
   if (content === undefined || problems.errors.length > 0) return "invalid";
   return { content, line };
@@ -141,6 +166,25 @@ function readPod(reader: DocumentReader, root: Value): PodContent | undefined {
 
 const NOT_A_MANIFEST =
   "not a pod manifest; expected a map with apiVersion v1 and kind Pod, or a small-format pod with name and containers";
+
+const TOO_DEEP = `maps and sequences are nested too deeply; at most ${MAX_NESTING_DEPTH} levels are allowed`;
+
+/** Reports duplicate keys and nesting beyond MAX_NESTING_DEPTH; returns whether there were none. */
+function checkShape(doc: Document.Parsed, lineCounter: LineCounter, problems: ProblemList): boolean {
+  const { duplicateKeys, tooDeep } = checkStructure(doc);
+  const duplicate = duplicateKeys[0];
+  if (duplicate !== undefined) {
+    const more = duplicateKeys.length - 1;
+    const suffix = more > 0 ? ` (and ${more} more duplicate ${more === 1 ? "key" : "keys"} in this document)` : "";
+    const { line, col } = lineCounter.linePos(duplicate.range?.[0] ?? 0);
+    problems.errors.push(new ManifestError(`invalid YAML: map keys must be unique${suffix}`, { file: problems.file, line, column: col }));
+  }
+  if (tooDeep !== undefined) {
+    const { line, col } = lineCounter.linePos(tooDeep.range?.[0] ?? 0);
+    problems.errors.push(new ManifestError(`invalid YAML: ${TOO_DEEP}`, { file: problems.file, line, column: col }));
+  }
+  return duplicate === undefined && tooDeep === undefined;
+}
 
 /**
  * Rejects aliases without an anchor, and documents whose aliases expand beyond MAX_ALIAS_COUNT.

@@ -4,6 +4,9 @@
  * leaves out take Kubernetes' defaults.
  */
 
+import type { ContainerSpecFields, PodSpecFields, ResourceFieldRef } from "./pod-spec.js";
+import type { ContainerProbes } from "./probe.js";
+
 /** Restart policy of the pod's containers, with Kubernetes' names; the default is Always. */
 export type RestartPolicy = "Always" | "OnFailure" | "Never";
 
@@ -21,14 +24,19 @@ export interface ContainerPort {
   protocol: PortProtocol;
 }
 
-/** An environment variable with a literal value. */
+/** An environment variable: a literal value, or a field of the pod (`valueFrom.fieldRef`). */
 export interface EnvVar {
   name: string;
+  /** The literal value; `$(NAME)` references are expanded when the container is created. */
   value: string;
+  /** Set for `valueFrom.fieldRef`, such as `status.podIP`; the value is then resolved at creation. */
+  fieldPath?: string;
+  /** Set for `valueFrom.resourceFieldRef`; the value is then resolved at creation. */
+  resourceFieldRef?: ResourceFieldRef;
 }
 
-/** One container of a pod. */
-export interface Container {
+/** One container of a pod; its probes and lifecycle hooks are described in probe.ts. */
+export interface Container extends ContainerProbes, ContainerSpecFields {
   name: string;
   image: string;
   /** Replaces the image's entrypoint when non-empty. */
@@ -51,7 +59,7 @@ export interface PodSource {
 }
 
 /** A desired pod, read from one manifest document. */
-export interface Pod {
+export interface Pod extends PodSpecFields {
   /**
    * 32 hexadecimal characters derived from the pod's content (see podUID); the same content gives
    * the same UID whatever file or document it is read from.

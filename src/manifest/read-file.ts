@@ -1,6 +1,6 @@
 /** Reading one manifest file from disk without following it into a FIFO or past the size limit. */
 import { constants, type BigIntStats } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { open, readlink, realpath, stat } from "node:fs/promises";
 
 import { ManifestError } from "./errors.js";
 import { fileTooLarge } from "./limits.js";
@@ -9,6 +9,8 @@ import { fileTooLarge } from "./limits.js";
 export interface FileContent {
   bytes: Buffer;
   stats: BigIntStats;
+  /** Absolute path of the file that was opened, with every symbolic link resolved. */
+  realPath: string;
 }
 
 /** Returns the error code of a Node.js system error, e.g. `ENOENT`. */
@@ -62,10 +64,23 @@ export async function readManifestFile(path: string, maxFileBytes: number): Prom
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    return { bytes: buffer.subarray(0, length), stats };
+    return { bytes: buffer.subarray(0, length), stats, realPath: await openedPath(handle.fd, path) };
   } catch (err) {
     throw ManifestError.from(path, err);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Returns the real path of an open file. On Linux, /proc names the file the descriptor refers to,
+ * so a link swapped after open() cannot change the answer; elsewhere the path is resolved again.
+ */
+async function openedPath(fd: number, path: string): Promise<string> {
+  try {
+    const target = await readlink(`/proc/self/fd/${fd}`);
+    return target.endsWith(" (deleted)") ? target.slice(0, -" (deleted)".length) : target;
+  } catch {
+    return realpath(path);
   }
 }

@@ -19,7 +19,8 @@ export function decodeUtf8(bytes: Uint8Array): string | InvalidUtf8 {
     return decoder.decode(bytes);
   } catch {
     const offset = Math.max(findInvalidUtf8(bytes), 0);
-    const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+    // lastIndexOf counts a negative start from the end, so offset 0 needs its own case.
+    const lineStart = offset === 0 ? 0 : bytes.lastIndexOf(0x0a, offset - 1) + 1;
     let line = 1;
     for (let i = 0; i < lineStart; i++) if (bytes[i] === 0x0a) line++;
     const column = decoder.decode(bytes.subarray(lineStart, offset)).length + 1;

@@ -11,7 +11,7 @@ import { isManifestFileName } from "./file-names.js";
 
 /** Options of watchDirectory. */
 export interface WatchOptions {
-  /** Time in ms to wait after an event for more events before calling onChange; default 20. */
+  /** Time in ms to wait after an event for more events before calling onChange; default 0. */
   debounceMs?: number;
   /**
    * Called when watching cannot start (before watchDirectory returns, if the directory is missing)
@@ -33,13 +33,16 @@ export interface DirectoryWatcher {
   close(): void;
 }
 
-/** Default debounce of watchDirectory in ms. */
-export const DEFAULT_WATCH_DEBOUNCE_MS = 20;
+/**
+ * Default debounce of watchDirectory in ms. Events read together still make one call; a longer
+ * wait would delay every pod start by as much.
+ */
+export const DEFAULT_WATCH_DEBOUNCE_MS = 0;
 
 /**
  * Watches `dir` (not its subdirectories) and calls `onChange` once per burst of events about
- * manifest file names, or about the directory itself. Events for other names, such as editor swap
- * files, are ignored. The debounce timer is unref'd.
+ * manifest file names, names starting with "..", or the directory itself. Events for other names,
+ * such as editor swap files, are ignored. The debounce timer is unref'd.
  */
 export function watchDirectory(dir: string, onChange: () => void, options: WatchOptions = {}): DirectoryWatcher {
   const path = resolve(dir);
@@ -92,7 +95,9 @@ export function watchDirectory(dir: string, onChange: () => void, options: Watch
       started.on("change", (_event, filename) => {
         const name = typeof filename === "string" ? filename : filename?.toString();
         if (name === undefined || name === null || name === ownName) schedule(name === ownName);
-        else if (isManifestFileName(name)) schedule(false);
+        // Names starting with ".." are the links and directories a Kubernetes-style atomic writer
+        // swaps (`..data`, `..2024_01_01_...`): manifests linked through them change with them.
+        else if (isManifestFileName(name) || name.startsWith("..")) schedule(false);
       });
       started.on("error", (err) => {
         if (watcher === started) fail(err);

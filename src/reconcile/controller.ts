@@ -4,10 +4,15 @@ import type { Logger } from "../log/logger.js";
 import type { ManifestDirectory, ManifestProblem, Pod } from "../manifest/index.js";
 import { podKey } from "../manifest/index.js";
 import type { BackoffEntry } from "./backoff.js";
+import { fallbackNodeSettings, podsForNode, type NodeSettings } from "./node.js";
 import { Executor } from "./executor.js";
 import { OWNED_SELECTOR } from "./labels.js";
 import { observeContainer, observeSandbox, type ContainerExit, type ObservedState } from "./observed.js";
 import { computePlan, hasWork, type PodPlan } from "./plan.js";
+import { runningContainers, type ProbeManager } from "../probe/index.js";
+import type { RuntimeDetails } from "../status/details.js";
+import type { EventSink } from "../status/events.js";
+import type { StatusStore } from "../status/store.js";
 
 /** Options of a Controller. */
 export interface ControllerOptions {
@@ -24,7 +29,31 @@ export interface ControllerOptions {
   now?: () => number;
   /** Called after every pass, for housekeeping such as re-arming a file watcher. */
   onPass?: () => void;
+  /** Called with the desired pods after every directory scan, for reports such as privileged pods. */
+  onDesired?: (pods: readonly Pod[]) => void;
+  /** The node: name, addresses, state directory, cgroup driver and pod naming. Default: read from this host, state under the temporary directory. */
+  node?: NodeSettings;
+  /** Runs the probes of running containers; its unhealthy containers are planned for a restart. Default: none. */
+  probes?: ProbeManager;
+  /** Container start times and pod IPs, refreshed after each listing. Default: none. */
+  details?: RuntimeDetails;
+  /** Receives each pass, so readers get pod statuses. Default: none. */
+  status?: StatusStore;
+  /** Receives kubelet-style events. Default: none. */
+  events?: EventSink;
+  /** Receives pass durations, restarts and rejected manifests. Default: none. */
+  metrics?: ControllerMetrics;
 }
+
+/** The metrics a controller feeds. */
+export interface ControllerMetrics {
+  observePass(durationMs: number): void;
+  countRestart(pod: { namespace: string; name: string; uid: string }, container: string): void;
+  countRejected(): void;
+}
+
+/** Whether the controller works: a recent pass listed the runtime. */
+export type ControllerHealth = { ok: true } | { ok: false; reason: string };
 
 /** Connection to the runtime as the controller last saw it. */
 type RuntimeState =
@@ -66,6 +95,15 @@ export class Controller {
   private readonly maxParallel: number;
   private readonly now: () => number;
   private readonly onPass: (() => void) | undefined;
+  private readonly onDesired: ((pods: readonly Pod[]) => void) | undefined;
+  private readonly node: NodeSettings;
+  private readonly probes: ProbeManager | undefined;
+  private readonly details: RuntimeDetails | undefined;
+  private readonly status: StatusStore | undefined;
+  private readonly events: EventSink | undefined;
+  private readonly metrics: ControllerMetrics | undefined;
+  /** When the latest pass that listed the runtime finished, in milliseconds since the epoch. */
+  private lastListedAtMs: number | undefined;
 
   private readonly workers = new Map<string, Worker>();
   private readonly backoff = new Map<string, BackoffEntry>();
@@ -90,12 +128,29 @@ export class Controller {
     this.maxParallel = Math.max(1, options.maxParallel ?? 4);
     this.now = options.now ?? Date.now;
     this.onPass = options.onPass;
+    this.onDesired = options.onDesired;
+    this.node = options.node ?? fallbackNodeSettings();
+    this.probes = options.probes;
+    this.details = options.details;
+    this.status = options.status;
+    this.events = options.events;
+    this.metrics = options.metrics;
     this.executor = new Executor({
       cri: options.cri,
       podLogRoot: options.podLogRoot,
       recordBackoff: (key, entry) => this.backoff.set(key, entry),
       readBackoff: (key) => this.backoff.get(key),
       now: this.now,
+      node: this.node,
+      ...(options.events === undefined ? {} : { events: options.events }),
+      observer: {
+        containerStarted: (pod, start) => {
+          this.status?.clearStartFailure(pod, start.name);
+          if (start.attempt > 0) this.metrics?.countRestart(pod, start.name);
+        },
+        startFailed: (pod, start, reason, message) => this.status?.recordStartFailure(pod, start.name, { reason, message }),
+        runtimeUnreachable: (error) => this.runtimeFailed(error),
+      },
     });
   }
 
@@ -153,6 +208,7 @@ export class Controller {
     this.stopped = true;
     clearInterval(this.tickTimer);
     clearTimeout(this.wakeTimer);
+    this.probes?.stop();
     for (const [key, worker] of this.workers) {
       if (worker.kind === "queued") {
         this.workers.set(key, { kind: "idle", finishedAt: performance.now() });
@@ -166,8 +222,11 @@ export class Controller {
   /** Runs one pass: scans the directory, lists the runtime, plans every pod and dispatches the plans. */
   private async pass(): Promise<PassResult> {
     const result: PassResult = { dispatched: [], deferred: [], runtimeReachable: false };
+    const passStarted = performance.now();
 
     const scan = await this.manifests.scan();
+    const desired = podsForNode(scan.pods, this.node);
+    this.onDesired?.(desired);
     if (scan.created) {
       this.log.info("created manifests directory", { dir: this.manifests.dir });
     }
@@ -186,8 +245,9 @@ export class Controller {
       return result;
     }
     result.runtimeReachable = true;
+    await this.details?.refresh(observed);
 
-    const plans = computePlan(scan.pods, observed, this.backoff, nowMs);
+    const plans = computePlan(desired, observed, this.backoff, nowMs, this.probes?.unhealthy());
     let nextWakeMs = Number.POSITIVE_INFINITY;
     for (const plan of plans) {
       for (const [key, entry] of plan.backoffUpdates) {
@@ -207,8 +267,14 @@ export class Controller {
       }
     }
 
-    this.forgetGone(scan.pods, plans);
+    this.forgetGone(desired, plans);
     this.scheduleWake(nextWakeMs, nowMs);
+    if (this.details !== undefined) {
+      this.probes?.sync(runningContainers(desired, observed, this.details));
+    }
+    this.status?.update({ desired, observed, backoff: this.backoff, nowMs });
+    this.lastListedAtMs = this.now();
+    this.metrics?.observePass(performance.now() - passStarted);
     if (this.log.enabled("debug")) {
       this.log.debug("pass finished", {
         pods: plans.length,
@@ -259,13 +325,17 @@ export class Controller {
         }),
       };
     } catch (error) {
-      const criError = error instanceof CriError ? error : CriError.from("List", this.cri.socketPath, error);
-      const previousDelay = this.runtime.kind === "unreachable" ? this.runtime.retryDelayMs : 0;
-      const retryDelayMs = Math.min(Math.max(previousDelay * 2, RUNTIME_RETRY_INITIAL_MS), RUNTIME_RETRY_MAX_MS);
-      this.setRuntime({ kind: "unreachable", error: criError, retryAtMs: this.now() + retryDelayMs, retryDelayMs });
-      this.scheduleWake(this.now() + retryDelayMs, this.now());
+      this.runtimeFailed(error instanceof CriError ? error : CriError.from("List", this.cri.socketPath, error));
       return undefined;
     }
+  }
+
+  /** Marks the runtime unreachable and schedules the next try, doubling the previous delay up to the cap. */
+  private runtimeFailed(error: CriError): void {
+    const previousDelay = this.runtime.kind === "unreachable" ? this.runtime.retryDelayMs : 0;
+    const retryDelayMs = Math.min(Math.max(previousDelay * 2, RUNTIME_RETRY_INITIAL_MS), RUNTIME_RETRY_MAX_MS);
+    this.setRuntime({ kind: "unreachable", error, retryAtMs: this.now() + retryDelayMs, retryDelayMs });
+    this.scheduleWake(this.now() + retryDelayMs, this.now());
   }
 
   /** Changes the runtime state, logging each transition once; nothing else assigns it. */
@@ -273,6 +343,9 @@ export class Controller {
     const previous = this.runtime;
     this.runtime = next;
     if (previous.kind === next.kind) {
+      if (next.kind === "unreachable") {
+        this.log.debug("runtime still unreachable", { socket: this.cri.socketPath, retryInMs: next.retryDelayMs, err: next.error });
+      }
       return;
     }
     if (next.kind === "unreachable") {
@@ -334,8 +407,28 @@ export class Controller {
     }
   }
 
+  /**
+   * Reports whether the controller works: the latest pass listed the runtime, and no longer ago
+   * than three intervals (at least 10 s), so a stuck loop shows too.
+   */
+  health(): ControllerHealth {
+    if (this.runtime.kind === "unreachable") {
+      return { ok: false, reason: `runtime unreachable: ${this.runtime.error.message}` };
+    }
+    if (this.lastListedAtMs === undefined) {
+      return { ok: false, reason: "starting: no pass has listed the runtime yet" };
+    }
+    const ageMs = this.now() - this.lastListedAtMs;
+    const limitMs = Math.max(3 * this.intervalMs, 10_000);
+    if (ageMs > limitMs) {
+      return { ok: false, reason: `reconcile loop stalled: the last pass finished ${Math.round(ageMs / 1000)}s ago` };
+    }
+    return { ok: true };
+  }
+
   private logProblem(problem: ManifestProblem): void {
     if (problem.severity === "error") {
+      this.metrics?.countRejected();
       this.log.error("rejected manifest", { file: problem.file, err: problem.message });
     } else {
       this.log.warn("manifest warning", { file: problem.file, warning: problem.message });
@@ -348,6 +441,14 @@ export class Controller {
       return;
     }
     this.waitingLogged.set(key, retryAtMs);
+    if (plan.pod !== undefined) {
+      const image = [...plan.pod.initContainers, ...plan.pod.containers].find((c) => c.name === container)?.image ?? "";
+      const message =
+        reason === "ImagePullBackOff"
+          ? `Back-off pulling image "${image}"`
+          : `Back-off restarting failed container ${container} in pod ${plan.key}`;
+      this.events?.record(plan.pod, { type: "Warning", reason: "BackOff", message, container });
+    }
     this.log.info("back-off before restarting container", {
       pod: plan.key,
       container,
@@ -399,6 +500,9 @@ export function describePlan(plan: PodPlan): string {
   }
   for (const remove of plan.removeContainers) {
     steps.push(`remove-container(${remove.name},${remove.reason})`);
+  }
+  for (const kill of plan.killContainers) {
+    steps.push(`kill-container(${kill.name},${kill.reason})`);
   }
   if (plan.createSandbox !== undefined) {
     steps.push(`create-sandbox(attempt=${plan.createSandbox.attempt})`);

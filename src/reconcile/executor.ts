@@ -1,12 +1,19 @@
 import { mkdir, rm } from "node:fs/promises";
 
 import { ContainerState, CriError, type CriClient } from "../cri/index.js";
-import type { Container, Pod } from "../manifest/index.js";
+import { podKey, type Container, type LifecycleHandler, type Pod } from "../manifest/index.js";
 import type { Logger } from "../log/logger.js";
 import { backoffAfterFailedStart, backoffKey, type BackoffEntry, type BackoffReason } from "./backoff.js";
+import type { EventInput, EventSink, PodRef } from "../status/events.js";
+import { crashPoint } from "./crash-point.js";
+import { POST_START_TIMEOUT_SECONDS, preStopOf, runHook, runPreStop } from "./hooks.js";
 import { OWNED_SELECTOR } from "./labels.js";
-import type { KillSandbox, PodPlan, RemoveContainer, StartContainer } from "./plan.js";
+import type { KillContainer, KillSandbox, PodPlan, RemoveContainer, StartContainer } from "./plan.js";
 import { containerConfig, podLogDirectory, sandboxConfig } from "./runtime-config.js";
+import { prepareContainer, pullDecision } from "./container-setup.js";
+import { fallbackNodeSettings, type NodeSettings } from "./node.js";
+import { preparePodVolumes, removePodState } from "./volumes.js";
+import { effectivePullPolicy, type PullPolicy } from "../manifest/index.js";
 
 /** Options of an Executor. */
 export interface ExecutorOptions {
@@ -19,6 +26,22 @@ export interface ExecutorOptions {
   readBackoff: (key: string) => BackoffEntry | undefined;
   /** Clock in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** The node: its name and addresses, the state directory and cgroup driver. Default: read from this host, state under the temporary directory. */
+  node?: NodeSettings;
+  /** Receives kubelet-style events (Pulling, Created, Started, Killing, Failed...). Default: none. */
+  events?: EventSink;
+  /** Told about container starts and failed starts, for status and metrics. Default: none. */
+  observer?: ExecutorObserver;
+}
+
+/** Receives what the executor did to containers. */
+export interface ExecutorObserver {
+  /** A container instance was started. */
+  containerStarted?(pod: Pod, start: StartContainer): void;
+  /** Pulling, creating or starting an instance failed; `reason` is the waiting reason kubelet shows right after. */
+  startFailed?(pod: Pod, start: StartContainer, reason: "ErrImagePull" | "CreateContainerError" | "RunContainerError", message: string): void;
+  /** A start failed because the runtime could not be reached; the container gets no back-off for it. */
+  runtimeUnreachable?(error: CriError): void;
 }
 
 /** What one execution did, for metrics and tests. */
@@ -41,8 +64,11 @@ export class Executor {
   private readonly recordBackoff: ExecutorOptions["recordBackoff"];
   private readonly readBackoff: ExecutorOptions["readBackoff"];
   private readonly now: () => number;
+  private readonly node: NodeSettings;
+  private readonly events: EventSink | undefined;
+  private readonly observer: ExecutorObserver | undefined;
   /** Pulls in flight by image, so pods that share an image wait on one pull. */
-  private readonly pulls = new Map<string, Promise<void>>();
+  private readonly pulls = new Map<string, Promise<boolean>>();
 
   constructor(options: ExecutorOptions) {
     this.cri = options.cri;
@@ -50,27 +76,37 @@ export class Executor {
     this.recordBackoff = options.recordBackoff;
     this.readBackoff = options.readBackoff;
     this.now = options.now ?? Date.now;
+    this.node = options.node ?? fallbackNodeSettings();
+    this.events = options.events;
+    this.observer = options.observer;
   }
 
   /**
-   * Applies a plan in four steps:
+   * Applies a plan in five steps:
    *   1. stop and remove the sandboxes the plan kills (containers first, with their grace period);
    *   2. stop and remove container instances that are no longer wanted;
-   *   3. run a new sandbox when the plan asks for one;
-   *   4. create and start each container the plan starts, pulling its image when absent.
-   * Steps 3 and 4 are skipped if step 1 or 2 failed, so a pod is never started beside a copy of
-   * itself that could not be stopped.
+   *   3. stop instances that failed a liveness or startup probe, keeping them for the restart count;
+   *   4. run a new sandbox when the plan asks for one;
+   *   5. create and start each container the plan starts, pulling its image when absent, then run
+   *      its postStart hook.
+   * Every stop of a running container runs its preStop hook first, within the grace period.
+   * Steps 4 and 5 are skipped if an earlier step failed, so a pod is never started beside a copy
+   * of itself that could not be stopped.
    */
   async execute(plan: PodPlan, log: Logger): Promise<ExecutionResult> {
     const result: ExecutionResult = { key: plan.key, failures: 0, complete: true };
 
     // 1. Kill sandboxes.
-    const killed = await Promise.all(plan.killSandboxes.map((kill) => this.killSandbox(kill, log)));
+    const killed = await Promise.all(plan.killSandboxes.map((kill) => this.killSandbox(plan.key, kill, log)));
     result.failures += killed.filter((ok) => !ok).length;
 
     // 2. Remove unwanted container instances.
-    const removed = await Promise.all(plan.removeContainers.map((remove) => this.removeContainer(remove, log)));
+    const removed = await Promise.all(plan.removeContainers.map((remove) => this.removeContainer(plan.pod, remove, log)));
     result.failures += removed.filter((ok) => !ok).length;
+
+    // 3. Stop unhealthy instances.
+    const stopped = await Promise.all(plan.killContainers.map((kill) => this.killContainer(plan.pod, kill, log)));
+    result.failures += stopped.filter((ok) => !ok).length;
 
     const pod = plan.pod;
     if (pod === undefined || result.failures > 0) {
@@ -78,7 +114,7 @@ export class Executor {
       return result;
     }
 
-    // 3. Run a new sandbox.
+    // 4. Run a new sandbox.
     let sandboxId = plan.sandboxId;
     const sandboxAttempt = plan.createSandbox?.attempt ?? 0;
     if (plan.createSandbox !== undefined) {
@@ -93,7 +129,7 @@ export class Executor {
       return result;
     }
 
-    // 4. Start containers, in the order of the spec.
+    // 5. Start containers, in the order of the spec.
     for (const start of plan.startContainers) {
       const ok = await this.startContainer(pod, sandboxId, sandboxAttempt, start, log);
       if (!ok) {
@@ -104,14 +140,25 @@ export class Executor {
     return result;
   }
 
-  private async killSandbox(kill: KillSandbox, log: Logger): Promise<boolean> {
+  private async killSandbox(key: string, kill: KillSandbox, log: Logger): Promise<boolean> {
     const sandboxLog = log.with({ sandboxID: short(kill.sandboxId) });
     const started = performance.now();
     try {
       const containers = await this.cri.listContainers(OWNED_SELECTOR, kill.sandboxId);
       const running = containers.filter((c) => c.state === ContainerState.CONTAINER_RUNNING);
-      await Promise.all(running.map((c) => ignoreNotFound(this.cri.stopContainer(c.id, kill.gracePeriodSeconds))));
+      const pod: PodRef = { namespace: kill.namespace, name: kill.name, uid: kill.podUID };
+      if (kill.reason === "SandboxNotReady") {
+        this.events?.record(pod, { type: "Normal", reason: "SandboxChanged", message: "Pod sandbox changed, it will be killed and re-created." });
+      }
+      await Promise.all(
+        running.map((c) => {
+          const name = c.metadata?.name ?? "";
+          return this.stopRunning(pod, name, c.id, preStopOf(c), kill.gracePeriodSeconds, `Stopping container ${name}`, log);
+        }),
+      );
+      crashPoint("after-stop-containers", key);
       await ignoreNotFound(this.cri.stopPodSandbox(kill.sandboxId));
+      crashPoint("after-stop-sandbox", key);
       await ignoreNotFound(this.cri.removePodSandbox(kill.sandboxId));
     } catch (error) {
       sandboxLog.error("failed to remove sandbox", { reason: kill.reason, err: error });
@@ -120,6 +167,7 @@ export class Executor {
 
     if (kill.removeLogs) {
       await this.removeLogDirectory(kill, sandboxLog);
+      for (const err of await removePodState(kill.podUID, this.node.stateDir)) sandboxLog.warn("failed to remove pod state", { err });
     }
     sandboxLog.info("removed sandbox", {
       reason: kill.reason,
@@ -138,9 +186,16 @@ export class Executor {
     }
   }
 
-  private async removeContainer(remove: RemoveContainer, log: Logger): Promise<boolean> {
+  private async removeContainer(pod: Pod | undefined, remove: RemoveContainer, log: Logger): Promise<boolean> {
     const containerLog = log.with({ container: remove.name, containerID: short(remove.containerId) });
     try {
+      // Only a container left out of the spec can still be running; it gets its preStop hook and grace period.
+      const status = remove.reason === "NotInSpec" && pod !== undefined ? await this.cri.containerStatus(remove.containerId).catch(() => undefined) : undefined;
+      if (status !== undefined && pod !== undefined && status.state === ContainerState.CONTAINER_RUNNING) {
+        const ref: PodRef = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+        const message = `Container ${remove.name} definition changed, will be removed`;
+        await this.stopRunning(ref, remove.name, remove.containerId, preStopOf(status), remove.gracePeriodSeconds, message, containerLog);
+      }
       await ignoreNotFound(this.cri.stopContainer(remove.containerId, remove.gracePeriodSeconds));
       await ignoreNotFound(this.cri.removeContainer(remove.containerId));
     } catch (error) {
@@ -151,12 +206,58 @@ export class Executor {
     return true;
   }
 
+  /** Stops an instance that failed a probe; it stays on the runtime, and the next pass restarts it per restartPolicy. */
+  private async killContainer(pod: Pod | undefined, kill: KillContainer, log: Logger): Promise<boolean> {
+    const containerLog = log.with({ container: kill.name, containerID: short(kill.containerId) });
+    if (pod === undefined) {
+      return true;
+    }
+    const ref: PodRef = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+    const preStop = findContainer(pod, kill.name)?.lifecycle?.preStop;
+    try {
+      await this.stopRunning(ref, kill.name, kill.containerId, preStop, kill.gracePeriodSeconds, kill.message, containerLog);
+    } catch (error) {
+      containerLog.error("failed to stop container", { reason: kill.reason, err: error });
+      return false;
+    }
+    containerLog.info("stopped container", { reason: kill.reason, message: kill.message });
+    return true;
+  }
+
+  /**
+   * Stops one running instance: a Killing event, its preStop hook within the grace period, then
+   * StopContainer with what is left of it. A container already gone counts as stopped.
+   */
+  private async stopRunning(
+    pod: PodRef,
+    name: string,
+    containerId: string,
+    preStop: LifecycleHandler | undefined,
+    gracePeriodSeconds: number,
+    message: string,
+    log: Logger,
+  ): Promise<void> {
+    this.events?.record(pod, { type: "Normal", reason: "Killing", message, container: name });
+    let timeout = gracePeriodSeconds;
+    if (preStop !== undefined && gracePeriodSeconds > 0) {
+      const hook = await runPreStop(this.cri, containerId, preStop, gracePeriodSeconds);
+      timeout = hook.remainingSeconds;
+      if (hook.failure !== undefined) {
+        this.events?.record(pod, { type: "Warning", reason: "FailedPreStopHook", message: `PreStopHook failed: ${hook.failure}`, container: name });
+        log.warn("preStop hook failed", { container: name, containerID: short(containerId), err: hook.failure });
+      }
+    }
+    await ignoreNotFound(this.cri.stopContainer(containerId, timeout));
+  }
+
   private async runSandbox(pod: Pod, attempt: number, log: Logger): Promise<string | undefined> {
     const started = performance.now();
     try {
       await mkdir(podLogDirectory(this.podLogRoot, pod), { recursive: true, mode: 0o755 });
-      const sandboxId = await this.cri.runPodSandbox(sandboxConfig(pod, attempt, this.podLogRoot));
+      await preparePodVolumes(pod, this.node.stateDir);
+      const sandboxId = await this.cri.runPodSandbox(sandboxConfig(pod, attempt, this.podLogRoot, this.node));
       log.info("created sandbox", { sandboxID: short(sandboxId), attempt, durationMs: performance.now() - started });
+      crashPoint("after-run-sandbox", podKey(pod));
       return sandboxId;
     } catch (error) {
       log.error("failed to create sandbox", { attempt, err: error });
@@ -177,30 +278,74 @@ export class Executor {
     }
     const containerLog = log.with({ container: start.name, attempt: start.attempt });
     const started = performance.now();
-    const sandbox = sandboxConfig(pod, sandboxAttempt, this.podLogRoot);
+    const sandbox = sandboxConfig(pod, sandboxAttempt, this.podLogRoot, this.node);
+    const ref: PodRef = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+    const event = (input: Omit<EventInput, "container">): void => this.events?.record(ref, { ...input, container: start.name });
 
     let stage: BackoffReason = "ImagePullBackOff";
     try {
-      await this.ensureImage(container.image, sandbox, containerLog);
+      const pullStarted = performance.now();
+      const pulled = await this.ensureImage(container.image, effectivePullPolicy(container), sandbox, containerLog, () =>
+        event({ type: "Normal", reason: "Pulling", message: `Pulling image "${container.image}"` }),
+      );
+      const pullSeconds = ((performance.now() - pullStarted) / 1000).toFixed(3);
+      event({
+        type: "Normal",
+        reason: "Pulled",
+        message: pulled ? `Successfully pulled image "${container.image}" in ${pullSeconds}s` : `Container image "${container.image}" already present on machine`,
+      });
 
       stage = "CreateContainerError";
       const containerId = await this.createContainer(sandboxId, pod, start, sandbox, containerLog);
+      crashPoint("after-create-container", podKey(pod));
+      event({ type: "Normal", reason: "Created", message: `Created container ${start.name}` });
 
       stage = "RunContainerError";
       await this.cri.startContainer(containerId);
+      event({ type: "Normal", reason: "Started", message: `Started container ${start.name}` });
       containerLog.info("started container", {
         containerID: short(containerId),
         reason: start.reason,
         durationMs: performance.now() - started,
       });
+      this.observer?.containerStarted?.(pod, start);
+
+      const postStart = container.lifecycle?.postStart;
+      if (postStart !== undefined) {
+        await this.runPostStart(pod, ref, start.name, containerId, postStart, containerLog);
+      }
       return true;
     } catch (error) {
+      // A runtime that cannot be reached is not the container's fault: the controller's runtime
+      // retry paces the next attempt, and a back-off here would delay every pod after a restart.
       const key = backoffKey(pod.uid, start.name);
-      const entry = backoffAfterFailedStart(this.readBackoff(key), start.attempt, stage, this.now());
-      this.recordBackoff(key, entry);
-      containerLog.error("failed to start container", { reason: stage, retryInMs: entry.delayMs, err: error });
+      const unreachable = error instanceof CriError && error.unreachable;
+      const entry = unreachable ? undefined : backoffAfterFailedStart(this.readBackoff(key), start.attempt, stage, this.now());
+      if (entry !== undefined) this.recordBackoff(key, entry);
+      if (unreachable) this.observer?.runtimeUnreachable?.(error);
+      const reason = stage === "ImagePullBackOff" ? "ErrImagePull" : stage;
+      const message = error instanceof Error ? error.message : String(error);
+      event({ type: "Warning", reason: "Failed", message: stage === "ImagePullBackOff" ? `Failed to pull image "${container.image}": ${message}` : `Error: ${message}` });
+      this.observer?.startFailed?.(pod, start, reason, message);
+      containerLog.error("failed to start container", { reason: stage, retryInMs: entry?.delayMs, err: error });
       return false;
     }
+  }
+
+  /**
+   * Runs a postStart hook. When it fails the container is stopped, as kubelet does; it then exits
+   * and is started again per restartPolicy, with back-off.
+   */
+  private async runPostStart(pod: Pod, ref: PodRef, name: string, containerId: string, hook: LifecycleHandler, log: Logger): Promise<void> {
+    const failure = await runHook(this.cri, containerId, hook, POST_START_TIMEOUT_SECONDS);
+    if (failure === undefined) {
+      return;
+    }
+    this.events?.record(ref, { type: "Warning", reason: "FailedPostStartHook", message: `PostStartHook failed: ${failure}`, container: name });
+    log.warn("postStart hook failed; stopping the container", { containerID: short(containerId), err: failure });
+    const preStop = findContainer(pod, name)?.lifecycle?.preStop;
+    const message = `FailedPostStartHook: container ${name} is stopped because its postStart hook failed`;
+    await this.stopRunning(ref, name, containerId, preStop, pod.terminationGracePeriodSeconds, message, log);
   }
 
   /**
@@ -220,7 +365,8 @@ export class Executor {
       throw new Error(`container ${start.name} is not in the spec of pod ${pod.namespace}/${pod.name}`);
     }
     try {
-      return await this.cri.createContainer(sandboxId, containerConfig(pod, container, start.attempt), sandbox);
+      const context = await prepareContainer(this.cri, pod, container, start.attempt, sandboxId, this.node);
+      return await this.cri.createContainer(sandboxId, containerConfig(pod, container, start.attempt, context), sandbox);
     } catch (error) {
       if (!(error instanceof CriError) || !/reserved/i.test(error.details)) {
         throw error;
@@ -236,24 +382,41 @@ export class Executor {
     }
   }
 
-  private async ensureImage(image: string, sandbox: ReturnType<typeof sandboxConfig>, log: Logger): Promise<void> {
+  /** Pulls an image unless present; returns whether a pull ran. `onPull` is called when one starts or is joined. */
+  private async ensureImage(
+    image: string,
+    policy: PullPolicy,
+    sandbox: ReturnType<typeof sandboxConfig>,
+    log: Logger,
+    onPull: () => void,
+  ): Promise<boolean> {
     const inFlight = this.pulls.get(image);
     if (inFlight !== undefined) {
+      onPull();
       return inFlight;
     }
-    const pull = this.pullIfAbsent(image, sandbox, log).finally(() => this.pulls.delete(image));
+    const pull = this.pullIfAbsent(image, policy, sandbox, log, onPull).finally(() => this.pulls.delete(image));
     this.pulls.set(image, pull);
     return pull;
   }
 
-  private async pullIfAbsent(image: string, sandbox: ReturnType<typeof sandboxConfig>, log: Logger): Promise<void> {
-    if ((await this.cri.imageStatus(image)) !== undefined) {
-      return;
+  /** Pulls the image as its imagePullPolicy asks: always, when absent, or never (failing when absent). */
+  private async pullIfAbsent(
+    image: string,
+    policy: PullPolicy,
+    sandbox: ReturnType<typeof sandboxConfig>,
+    log: Logger,
+    onPull: () => void,
+  ): Promise<boolean> {
+    if (pullDecision(image, policy, (await this.cri.imageStatus(image)) !== undefined) === "use") {
+      return false;
     }
     const started = performance.now();
+    onPull();
     log.info("pulling image", { image });
     const imageRef = await this.cri.pullImage(image, sandbox);
     log.info("pulled image", { image, imageRef, durationMs: performance.now() - started });
+    return true;
   }
 }
 

@@ -33,6 +33,27 @@ export interface RemoveContainer {
   gracePeriodSeconds: number;
 }
 
+/** Reason a running container instance is stopped and kept, to be started again per restartPolicy. */
+export type KillContainerReason = "LivenessProbeFailed" | "StartupProbeFailed";
+
+/** Stop one running instance with its grace period; it stays on the runtime as the exited instance. */
+export interface KillContainer {
+  containerId: string;
+  name: string;
+  reason: KillContainerReason;
+  /** A sentence for events and logs, such as "container main failed liveness probe, will be restarted". */
+  message: string;
+  gracePeriodSeconds: number;
+}
+
+/** A running instance the prober found unhealthy; the controller passes these in by container ID. */
+export interface UnhealthyInstance {
+  probe: "liveness" | "startup";
+  message: string;
+  /** The probe's own grace period in seconds; undefined means the pod's. */
+  gracePeriodSeconds: number | undefined;
+}
+
 /** Why a new container instance is started. */
 export type StartContainerReason = "NotStarted" | "Exited" | "NeverStarted" | "UnknownState" | "SandboxCreated";
 
@@ -63,6 +84,8 @@ export interface PodPlan {
   /** The ready sandbox the containers run in, when no new one is created. */
   sandboxId: string | undefined;
   removeContainers: RemoveContainer[];
+  /** Running instances to stop for a failed liveness or startup probe. */
+  killContainers: KillContainer[];
   startContainers: StartContainer[];
   waiting: Waiting[];
   /** Back-off entries to store before acting, by backoffKey. */
@@ -78,6 +101,7 @@ export function hasWork(plan: PodPlan): boolean {
     plan.killSandboxes.length > 0 ||
     plan.createSandbox !== undefined ||
     plan.removeContainers.length > 0 ||
+    plan.killContainers.length > 0 ||
     plan.startContainers.length > 0
   );
 }
@@ -92,6 +116,7 @@ export function computePlan(
   observed: ObservedState,
   backoff: ReadonlyMap<string, BackoffEntry>,
   nowMs: number,
+  unhealthy: ReadonlyMap<string, UnhealthyInstance> = new Map(),
 ): PodPlan[] {
   const desiredByKey = new Map<string, Pod>();
   for (const pod of desired) {
@@ -115,7 +140,7 @@ export function computePlan(
 
   const keys = [...new Set([...desiredByKey.keys(), ...sandboxesByKey.keys()])].sort();
   return keys.map((key) =>
-    planPod(key, desiredByKey.get(key), sandboxesByKey.get(key) ?? [], containersBySandbox, backoff, nowMs),
+    planPod(key, desiredByKey.get(key), sandboxesByKey.get(key) ?? [], containersBySandbox, backoff, nowMs, unhealthy),
   );
 }
 
@@ -127,6 +152,7 @@ export function planPod(
   containersBySandbox: ReadonlyMap<string, readonly ObservedContainer[]>,
   backoff: ReadonlyMap<string, BackoffEntry>,
   nowMs: number,
+  unhealthy: ReadonlyMap<string, UnhealthyInstance> = new Map(),
 ): PodPlan {
   const plan: PodPlan = {
     key,
@@ -135,6 +161,7 @@ export function planPod(
     createSandbox: undefined,
     sandboxId: undefined,
     removeContainers: [],
+    killContainers: [],
     startContainers: [],
     waiting: [],
     backoffUpdates: new Map(),
@@ -212,7 +239,7 @@ export function planPod(
 
   // 7. Each container of the spec has one live instance, restarted per restartPolicy.
   for (const container of pod.containers) {
-    planContainer(plan, pod, container, instancesOf(container.name), nextAttempt(container.name), backoff, nowMs);
+    planContainer(plan, pod, container, instancesOf(container.name), nextAttempt(container.name), backoff, nowMs, unhealthy);
   }
   return plan;
 }
@@ -261,6 +288,7 @@ function planContainer(
   attempt: number,
   backoff: ReadonlyMap<string, BackoffEntry>,
   nowMs: number,
+  unhealthy: ReadonlyMap<string, UnhealthyInstance> = new Map(),
 ): void {
   const [latest, , ...older] = instances;
   const key = backoffKey(pod.uid, container.name);
@@ -277,8 +305,20 @@ function planContainer(
   }
 
   switch (latest.state) {
-    case "running":
+    case "running": {
+      // A failed liveness or startup probe stops the instance; the next pass restarts it per restartPolicy.
+      const failed = unhealthy.get(latest.id);
+      if (failed !== undefined) {
+        plan.killContainers.push({
+          containerId: latest.id,
+          name: latest.name,
+          reason: failed.probe === "liveness" ? "LivenessProbeFailed" : "StartupProbeFailed",
+          message: failed.message,
+          gracePeriodSeconds: failed.gracePeriodSeconds ?? pod.terminationGracePeriodSeconds,
+        });
+      }
       return;
+    }
     case "created":
       // Created but never started: tinylet stopped between the two calls, or the start failed.
       plan.removeContainers.push(remove(latest, "NeverStarted", pod));

@@ -3,9 +3,12 @@ import path from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 
 import type { ContainerConfigSchema, PodSandboxConfigSchema } from "../cri/index.js";
-import { NamespaceMode, Protocol } from "../cri/index.js";
-import type { Container, Pod, PortProtocol } from "../manifest/index.js";
+import { Protocol } from "../cri/index.js";
+import { DEFAULT_TERMINATION_MESSAGE_PATH, type Container, type Pod, type PortProtocol } from "../manifest/index.js";
+import { expandCommandLine, resolveEnvironment } from "./container-env.js";
+import { podDnsConfig } from "./dns.js";
 import {
+  CONFIG_HASH_ANNOTATION,
   CONFIG_SOURCE_ANNOTATION,
   CONTAINER_NAME_LABEL,
   GRACE_PERIOD_ANNOTATION,
@@ -15,17 +18,24 @@ import {
   POD_NAME_LABEL,
   POD_NAMESPACE_LABEL,
   POD_UID_LABEL,
+  PRE_STOP_ANNOTATION,
   RESTART_COUNT_ANNOTATION,
+  RESTART_POLICY_ANNOTATION,
+  TERMINATION_MESSAGE_PATH_ANNOTATION,
+  TERMINATION_MESSAGE_POLICY_ANNOTATION,
 } from "./labels.js";
+import { encodePreStop } from "./hooks.js";
+import { containerMounts } from "./mounts.js";
+import { fallbackNodeSettings, type NodeSettings } from "./node.js";
+import { sandboxHostname, seccompRoot } from "./pod-paths.js";
+import { cgroupParent, linuxResources } from "./resources.js";
+import { containerSecurityContext, sandboxSecurityContext, type ImageUser } from "./security.js";
 
 export type SandboxConfig = MessageInitShape<typeof PodSandboxConfigSchema>;
 export type ContainerConfig = MessageInitShape<typeof ContainerConfigSchema>;
 
 /** Default root of pod log directories, as kubelet lays them out. */
 export const DEFAULT_POD_LOG_ROOT = "/var/log/pods";
-
-/** Longest host name the kernel accepts. */
-const MAX_HOSTNAME_LENGTH = 63;
 
 /** Returns the directory that holds a pod's container logs: `ROOT/NAMESPACE_NAME_UID`. */
 export function podLogDirectory(podLogRoot: string, pod: { namespace: string; name: string; uid: string }): string {
@@ -41,7 +51,7 @@ export function containerLogPath(containerName: string, attempt: number): string
  * Builds the RunPodSandbox config of a pod. The same pod always gives the same config, because
  * CreateContainer sends it again and runtimes may compare the two.
  */
-export function sandboxConfig(pod: Pod, attempt: number, podLogRoot: string): SandboxConfig {
+export function sandboxConfig(pod: Pod, attempt: number, podLogRoot: string, node: NodeSettings = fallbackNodeSettings()): SandboxConfig {
   const portMappings = pod.containers.flatMap((container) =>
     container.ports
       .filter((port) => (port.hostPort ?? 0) > 0)
@@ -55,8 +65,9 @@ export function sandboxConfig(pod: Pod, attempt: number, podLogRoot: string): Sa
 
   return {
     metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, attempt },
-    hostname: pod.hostNetwork ? "" : pod.name.slice(0, MAX_HOSTNAME_LENGTH).replace(/[.-]+$/, ""),
+    hostname: pod.hostNetwork ? "" : sandboxHostname(pod),
     logDirectory: podLogDirectory(podLogRoot, pod),
+    dnsConfig: podDnsConfig(pod, node.hostDns),
     portMappings,
     labels: {
       ...pod.labels,
@@ -65,33 +76,63 @@ export function sandboxConfig(pod: Pod, attempt: number, podLogRoot: string): Sa
       [POD_NAMESPACE_LABEL]: pod.namespace,
       [POD_UID_LABEL]: pod.uid,
     },
-    annotations: {
-      ...pod.annotations,
-      [GRACE_PERIOD_ANNOTATION]: String(pod.terminationGracePeriodSeconds),
-      [MANIFEST_ANNOTATION]: pod.source.file,
-      [CONFIG_SOURCE_ANNOTATION]: "file",
-    },
+    annotations: sandboxAnnotations(pod),
     linux: {
-      securityContext: {
-        namespaceOptions: {
-          network: pod.hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD,
-          pid: NamespaceMode.CONTAINER,
-          ipc: NamespaceMode.POD,
-        },
-      },
+      cgroupParent: cgroupParent(pod, node.cgroupDriver),
+      securityContext: sandboxSecurityContext(pod),
+      sysctls: Object.fromEntries((pod.securityContext?.sysctls ?? []).map((sysctl) => [sysctl.name, sysctl.value])),
     },
   };
 }
 
+/**
+ * Returns the sandbox's annotations: the pod's, plus the grace period and manifest tinylet reads
+ * back, and the `kubernetes.io/config.*` pair kubelet puts on static pods (the hash is the UID).
+ */
+export function sandboxAnnotations(pod: Pod): Record<string, string> {
+  return {
+    ...pod.annotations,
+    [GRACE_PERIOD_ANNOTATION]: String(pod.terminationGracePeriodSeconds),
+    [RESTART_POLICY_ANNOTATION]: pod.restartPolicy,
+    [MANIFEST_ANNOTATION]: pod.source.file,
+    [CONFIG_SOURCE_ANNOTATION]: "file",
+    [CONFIG_HASH_ANNOTATION]: pod.uid,
+  };
+}
+
+/** What a container's config depends on besides its pod: the node, the sandbox's IPs and the image's user. */
+export interface ContainerContext {
+  node: NodeSettings;
+  /** The sandbox's IPs from PodSandboxStatus, primary first; empty while unknown. Ignored for hostNetwork pods. */
+  podIPs: readonly string[];
+  /** The image's user from ImageStatus; an empty object is root. */
+  image: ImageUser;
+}
+
+/** Returns the IPs a pod's containers see as theirs: the sandbox's, or the node's with hostNetwork, as in kubelet. */
+export function effectivePodIPs(pod: Pod, context: Pick<ContainerContext, "node" | "podIPs">): readonly string[] {
+  return pod.hostNetwork ? context.node.nodeIPs : context.podIPs;
+}
+
 /** Builds the CreateContainer config of one instance (attempt) of a container of a pod. */
-export function containerConfig(pod: Pod, container: Container, attempt: number): ContainerConfig {
+export function containerConfig(
+  pod: Pod,
+  container: Container,
+  attempt: number,
+  context: ContainerContext = { node: fallbackNodeSettings(), podIPs: [], image: {} },
+): ContainerConfig {
+  const podIPs = effectivePodIPs(pod, context);
+  const environment = resolveEnvironment(pod, container, { node: context.node, podIPs, annotations: sandboxAnnotations(pod) });
+  const { command, args } = expandCommandLine(container, environment);
+
   return {
     metadata: { name: container.name, attempt },
     image: { image: container.image, userSpecifiedImage: container.image },
-    command: container.command,
-    args: container.args,
+    command,
+    args,
     workingDir: container.workingDir ?? "",
-    envs: container.env.map((variable) => ({ key: variable.name, value: variable.value })),
+    envs: environment,
+    mounts: containerMounts(pod, container, attempt, context.node.stateDir, podIPs.length > 0),
     labels: {
       [OWNER_LABEL]: OWNER_VALUE,
       [POD_NAME_LABEL]: pod.name,
@@ -101,16 +142,17 @@ export function containerConfig(pod: Pod, container: Container, attempt: number)
     },
     annotations: {
       [RESTART_COUNT_ANNOTATION]: String(attempt),
+      [TERMINATION_MESSAGE_PATH_ANNOTATION]: container.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH,
+      [TERMINATION_MESSAGE_POLICY_ANNOTATION]: container.terminationMessagePolicy ?? "File",
+      ...(container.lifecycle?.preStop === undefined ? {} : { [PRE_STOP_ANNOTATION]: encodePreStop(container.lifecycle.preStop) }),
     },
     logPath: containerLogPath(container.name, attempt),
+    stdin: container.stdin ?? false,
+    stdinOnce: container.stdinOnce ?? false,
+    tty: container.tty ?? false,
     linux: {
-      securityContext: {
-        namespaceOptions: {
-          network: pod.hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD,
-          pid: NamespaceMode.CONTAINER,
-          ipc: NamespaceMode.POD,
-        },
-      },
+      resources: linuxResources(pod, container, context.node.memoryCapacityBytes),
+      securityContext: containerSecurityContext(pod, container, context.image, seccompRoot(context.node.stateDir)),
     },
   };
 }

@@ -50,13 +50,16 @@ describe("tinylet daemon on containerd", () => {
     assert.equal(container.labels["io.kubernetes.container.name"], "main");
     assert.equal(container.metadata?.attempt, 0);
 
-    const pods = await runCli(["pods", "--socket", SOCKET, "-o", "json"]);
-    assert.equal(pods.code, 0, pods.stderr);
-    const listed = (JSON.parse(pods.stdout) as { items: { id: string; name: string }[] }).items;
-    assert.deepEqual(
-      listed.map((pod) => [pod.id, pod.name]),
-      [[sandbox.id, "hello"]],
-    );
+    // The daemon's status API lists the sandbox from its next pass on, so the listing may lag a moment.
+    let listed: [string | undefined, string][] = [];
+    await waitFor("hello in pods -o json", async () => {
+      const pods = await runCli(["pods", "--socket", SOCKET, "-o", "json"]);
+      assert.equal(pods.code, 0, pods.stderr);
+      const items = (JSON.parse(pods.stdout) as { items: { metadata: { name: string; annotations: Record<string, string> } }[] }).items;
+      listed = items.map((pod) => [pod.metadata.annotations["tinylet.io/sandbox-id"], pod.metadata.name]);
+      return listed[0]?.[0] !== undefined;
+    });
+    assert.deepEqual(listed, [[sandbox.id, "hello"]]);
 
     const table = await runCli(["ps", "--socket", SOCKET]);
     assert.equal(table.code, 0, table.stderr);

@@ -42,12 +42,15 @@ export class Tinylet {
   readonly lines: string[] = [];
   private readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
+  /** Exit code and signal, once the process has ended. */
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(manifests: string, podLogDir: string, extraArgs: string[] = []) {
+  /** Starts `bin/tinylet`; `env` is added to this process's environment. */
+  constructor(manifests: string, podLogDir: string, extraArgs: string[] = [], env: Record<string, string> = {}) {
     this.child = spawn(
       process.execPath,
       [BIN, "--socket", SOCKET, "--manifests", manifests, "--interval", "500ms", "--pod-log-dir", podLogDir, ...extraArgs],
-      { stdio: ["ignore", "pipe", "pipe"] },
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
     );
     let partial = "";
     const collect = (chunk: Buffer): void => {
@@ -61,7 +64,13 @@ export class Tinylet {
     };
     this.child.stdout?.on("data", collect);
     this.child.stderr?.on("data", collect);
-    this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
+    this.exit = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve({ code, signal })));
+    this.exited = this.exit.then((status) => status.code);
+  }
+
+  /** Process ID of the daemon. */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Waits for a log line matching `pattern`, returning it. */

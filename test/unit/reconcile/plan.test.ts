@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import type { Pod } from "../../../src/manifest/index.js";
 import { INITIAL_BACKOFF_MS, MAX_BACKOFF_MS, backoffKey, type BackoffEntry } from "../../../src/reconcile/backoff.js";
 import type { ObservedContainer, ObservedSandbox, ObservedState } from "../../../src/reconcile/observed.js";
-import { computePlan, hasWork, shouldRestart, type PodPlan } from "../../../src/reconcile/plan.js";
+import { computePlan, hasWork, shouldRestart, type PodPlan, type UnhealthyInstance } from "../../../src/reconcile/plan.js";
 
 const NOW = 1_700_000_000_000;
 
@@ -66,8 +66,9 @@ function planFor(
   observed: ObservedState,
   backoff: ReadonlyMap<string, BackoffEntry> = new Map(),
   now = NOW,
+  unhealthy: ReadonlyMap<string, UnhealthyInstance> = new Map(),
 ): PodPlan {
-  const plans = computePlan(desired, observed, backoff, now);
+  const plans = computePlan(desired, observed, backoff, now, unhealthy);
   assert.equal(plans.length, 1, "expected exactly one pod in the plan");
   return plans[0] as PodPlan;
 }
@@ -327,4 +328,36 @@ describe("shouldRestart", () => {
       assert.equal(shouldRestart(policy, exitCode), expected);
     });
   }
+});
+
+describe("computePlan with unhealthy containers", () => {
+  const liveness = { probe: "liveness" as const, message: "container main failed liveness probe, will be restarted", gracePeriodSeconds: undefined };
+
+  it("kills a running container that failed its liveness probe, with the pod's grace period", () => {
+    const plan = planFor([basePod({ terminationGracePeriodSeconds: 12 })], { sandboxes: [sandbox()], containers: [container()] }, new Map(), NOW, new Map([["c-1", liveness]]));
+    assert.deepEqual(plan.killContainers, [
+      { containerId: "c-1", name: "main", reason: "LivenessProbeFailed", message: liveness.message, gracePeriodSeconds: 12 },
+    ]);
+    assert.equal(hasWork(plan), true);
+    assert.deepEqual(plan.startContainers, [], "the restart waits for the exit and its back-off");
+  });
+
+  it("uses the probe's own grace period and names a startup failure", () => {
+    const startup = { probe: "startup" as const, message: "failed startup probe", gracePeriodSeconds: 3 };
+    const plan = planFor([basePod()], { sandboxes: [sandbox()], containers: [container()] }, new Map(), NOW, new Map([["c-1", startup]]));
+    assert.equal(plan.killContainers[0]?.reason, "StartupProbeFailed");
+    assert.equal(plan.killContainers[0]?.gracePeriodSeconds, 3);
+  });
+
+  it("ignores an unhealthy entry for an instance that already exited", () => {
+    const plan = planFor(
+      [basePod()],
+      { sandboxes: [sandbox()], containers: [exited(137, NOW - 1_000)] },
+      new Map(),
+      NOW,
+      new Map([["c-1", liveness]]),
+    );
+    assert.deepEqual(plan.killContainers, []);
+    assert.equal(plan.waiting[0]?.reason, "CrashLoopBackOff", "the killed instance restarts after a back-off");
+  });
 });

@@ -1,0 +1,150 @@
+/**
+ * Idle cost: tinylet with many pods running and nothing to do. CPU time and memory are read from
+ * /proc while tinylet makes its periodic passes; the floor of a pass is a bare client making the
+ * same two List calls, in a process of its own.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+import { startFakeCri } from "../test/support/fake-cri.js";
+import { delay, WAIT_TIMEOUT_MS, withTinylet, type BenchContext } from "./context.js";
+import type { ListFloorResult } from "./list-floor.js";
+import { median } from "./stats.js";
+import { sampleProcess } from "./proc-stats.js";
+import type { TinyletProcess } from "./tinylet-process.js";
+import { IMAGE, type BenchPod } from "./workload.js";
+
+const LIST_FLOOR_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "list-floor.js");
+
+/** List pairs the floor makes for its measurement. */
+const LIST_FLOOR_PAIRS = 40;
+
+/** Passes to let go by after the last start, so the window sees only idle passes. */
+const SETTLE_PASSES = 2;
+
+/** One idle measurement. */
+export interface IdleResult {
+  runtime: "containerd" | "fake";
+  pods: number;
+  interval: string;
+  windowMs: number;
+  /** Passes that finished in the window. */
+  passes: number;
+  /** tinylet's CPU time over the window as a percentage of one core. */
+  cpuPercent: number;
+  /** tinylet's CPU time per pass, in milliseconds (CPU time of the window divided by its passes). */
+  cpuMsPerPass: number;
+  /** Median wall time of a pass from its List calls to its end, from tinylet's "pass finished" lines. */
+  passWallMs: number;
+  /** The floor: CPU and wall time per pair of List calls. */
+  listFloor: ListFloorResult;
+  rssKiB: number;
+  peakRssKiB: number;
+  /** From the writes to the last container started, in milliseconds. */
+  startAllMs: number;
+  /** From the deletes to the last sandbox removed, in milliseconds; undefined when not measured. */
+  removeAllMs: number | undefined;
+}
+
+/** Runs `pods` on the lab's containerd with default passes (every 2 s) and measures a `windowMs` idle window. */
+export async function idleOnContainerd(ctx: BenchContext, pods: readonly BenchPod[], windowMs: number): Promise<IdleResult> {
+  return withTinylet(ctx, { name: `idle-containerd-${pods.length}`, maxParallel: 8, logLevel: "debug" }, async (tinylet) =>
+    measureIdle(ctx, tinylet, ctx.socket, "containerd", "2s", pods, windowMs, true),
+  );
+}
+
+/** Runs `pods` on an in-process fake runtime, passes every `interval`, and measures a `windowMs` idle window. */
+export async function idleOnFake(ctx: BenchContext, pods: readonly BenchPod[], interval: string, windowMs: number): Promise<IdleResult> {
+  const fake = await startFakeCri({ images: [IMAGE] });
+  const closeFake = (): Promise<void> => fake.close();
+  ctx.closers.add(closeFake);
+  try {
+    return await withTinylet(
+      ctx,
+      { name: `idle-fake-${pods.length}`, socket: fake.socketPath, maxParallel: 8, logLevel: "debug", interval },
+      async (tinylet) => {
+        // The fake records every call; only the count matters here, so drop the record as it grows.
+        const trim = setInterval(() => fake.clearCalls(), 1_000);
+        try {
+          return await measureIdle(ctx, tinylet, fake.socketPath, "fake", interval, pods, windowMs, false);
+        } finally {
+          clearInterval(trim);
+          // The pods stay on the fake, which goes with them; the manifests must go before the next run.
+          await ctx.writer.delete(pods);
+        }
+      },
+    );
+  } finally {
+    ctx.closers.delete(closeFake);
+    await fake.close();
+  }
+}
+
+async function measureIdle(
+  ctx: BenchContext,
+  tinylet: TinyletProcess,
+  socket: string,
+  runtime: IdleResult["runtime"],
+  interval: string,
+  pods: readonly BenchPod[],
+  windowMs: number,
+  removeAfter: boolean,
+): Promise<IdleResult> {
+  const keys = pods.map((pod) => pod.key);
+  await ctx.writer.stage(pods);
+  let from = tinylet.events.length;
+  const writtenAt = Date.now();
+  await ctx.writer.publish(pods);
+  const started = await tinylet.waitForPods("started container", keys, from, WAIT_TIMEOUT_MS);
+  const startAllMs = Math.max(...[...started.values()].map((event) => event.timeMs)) - writtenAt;
+
+  for (let pass = 0; pass < SETTLE_PASSES; pass++) {
+    await tinylet.waitFor("an idle pass", (event) => event.msg === "pass finished", tinylet.events.length, WAIT_TIMEOUT_MS);
+  }
+
+  const windowFrom = tinylet.events.length;
+  const before = await sampleProcess(tinylet.pid);
+  await delay(windowMs);
+  const after = await sampleProcess(tinylet.pid);
+  const passes = tinylet.events.slice(windowFrom).filter((event) => event.msg === "pass finished");
+  const busyPasses = passes.filter((event) => event.fields["dispatched"] !== 0);
+  if (busyPasses.length > 0) {
+    ctx.note(`idle ${runtime} ${pods.length}: ${busyPasses.length} pass(es) in the window had work; the figures include it`);
+  }
+
+  const listFloor = await runListFloor(socket);
+
+  let removeAllMs: number | undefined;
+  if (removeAfter) {
+    from = tinylet.events.length;
+    const deletedAt = Date.now();
+    await ctx.writer.delete(pods);
+    const removed = await tinylet.waitForPods("removed sandbox", keys, from, WAIT_TIMEOUT_MS);
+    removeAllMs = Math.max(...[...removed.values()].map((event) => event.timeMs)) - deletedAt;
+  }
+
+  const cpuMs = after.cpuMs - before.cpuMs;
+  return {
+    runtime,
+    pods: pods.length,
+    interval,
+    windowMs: after.atMs - before.atMs,
+    passes: passes.length,
+    cpuPercent: (cpuMs / (after.atMs - before.atMs)) * 100,
+    cpuMsPerPass: passes.length === 0 ? Number.NaN : cpuMs / passes.length,
+    passWallMs: median(passes.map((event) => Number(event.fields["durationMs"]))),
+    listFloor,
+    rssKiB: after.rssKiB,
+    peakRssKiB: after.peakRssKiB,
+    startAllMs,
+    removeAllMs,
+  };
+}
+
+/** Runs list-floor.js in a child process against `socket` and returns its result. */
+async function runListFloor(socket: string): Promise<ListFloorResult> {
+  const { stdout } = await promisify(execFile)(process.execPath, [LIST_FLOOR_SCRIPT, socket, String(LIST_FLOOR_PAIRS)], { timeout: 60_000 });
+  return JSON.parse(stdout) as ListFloorResult;
+}

@@ -1,0 +1,121 @@
+/**
+ * The read-only HTTP API, in the manner of kubelet's read-only port: GET /healthz, /pods, /events
+ * and /metrics. No route changes anything. A known path with another method gets 405, any other
+ * path 404. Requests are capped: header size, time to send them, and open connections.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+import type { Logger } from "../log/logger.js";
+import type { V1EventList, V1PodList } from "../status/k8s-types.js";
+import type { ListenAddress } from "./address.js";
+
+/** Health of the daemon: its loop runs and the runtime responds. */
+export type Health = { ok: true } | { ok: false; reason: string };
+
+/** Data the API serves; the daemon passes its controller, status store and metrics. */
+export interface StatusSource {
+  health(): Health;
+  podList(): V1PodList;
+  eventList(): V1EventList;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+/** Options of the API server. */
+export interface ApiServerOptions {
+  source: StatusSource;
+  log: Logger;
+  /** Connections open at once; more are closed at once. Default 64. */
+  maxConnections?: number;
+  /** Largest request head (request line and headers), in bytes; larger gets 431. Default 8 192. */
+  maxHeaderBytes?: number;
+  /** Time a client has to send its request, in milliseconds. Default 10 000. */
+  requestTimeoutMs?: number;
+}
+
+/** A listening API server. */
+export interface ApiServer {
+  /** The address it listens on, with the real port when 0 was asked for. */
+  address: ListenAddress;
+  close(): Promise<void>;
+}
+
+const ROUTES = new Set(["/healthz", "/pods", "/events", "/metrics"]);
+
+/** Starts the API on `address`; rejects when the address cannot be bound. */
+export async function startApiServer(address: ListenAddress, options: ApiServerOptions): Promise<ApiServer> {
+  const server = http.createServer(
+    {
+      maxHeaderSize: options.maxHeaderBytes ?? 8_192,
+      requestTimeout: options.requestTimeoutMs ?? 10_000,
+      headersTimeout: Math.min(options.requestTimeoutMs ?? 10_000, 5_000),
+    },
+    (request, response) => {
+      handle(request, response, options).catch((error: unknown) => {
+        options.log.error("status API request failed", { path: request.url, err: error });
+        if (!response.headersSent) send(response, 500, "text/plain; charset=utf-8", "internal error\n");
+        else response.destroy();
+      });
+    },
+  );
+  server.maxConnections = options.maxConnections ?? 64;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(address.port, address.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+
+  return {
+    address: { host: bound.address, port: bound.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(request: http.IncomingMessage, response: http.ServerResponse, options: ApiServerOptions): Promise<void> {
+  // Only the path counts; a query string is ignored, as kubelet's read-only port ignores it.
+  const path = (request.url ?? "/").split("?")[0] ?? "/";
+  if (!ROUTES.has(path)) {
+    send(response, 404, "text/plain; charset=utf-8", `404 page not found: ${path}\n`);
+    return;
+  }
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    response.setHeader("Allow", "GET, HEAD");
+    send(response, 405, "text/plain; charset=utf-8", `method ${request.method ?? ""} not allowed on ${path}; this API is read-only\n`);
+    return;
+  }
+  const head = request.method === "HEAD";
+
+  switch (path) {
+    case "/healthz": {
+      const health = options.source.health();
+      if (health.ok) send(response, 200, "text/plain; charset=utf-8", "ok", head);
+      else send(response, 503, "text/plain; charset=utf-8", `${health.reason}\n`, head);
+      return;
+    }
+    case "/pods":
+      send(response, 200, "application/json", JSON.stringify(options.source.podList()) + "\n", head);
+      return;
+    case "/events":
+      send(response, 200, "application/json", JSON.stringify(options.source.eventList()) + "\n", head);
+      return;
+    case "/metrics": {
+      const { contentType, body } = await options.source.metrics();
+      send(response, 200, contentType, body, head);
+      return;
+    }
+  }
+}
+
+function send(response: http.ServerResponse, status: number, contentType: string, body: string, head = false): void {
+  response.writeHead(status, { "Content-Type": contentType, "Content-Length": Buffer.byteLength(body), "Cache-Control": "no-store" });
+  response.end(head ? undefined : body);
+}

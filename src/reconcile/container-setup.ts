@@ -1,0 +1,140 @@
+/**
+ * The host-side steps before a container instance is created, as kubelet takes them: the pod's
+ * volumes, its IPs (known only once the sandbox runs), its /etc/hosts, the file behind the
+ * termination message path, the image's user and the runAsNonRoot check, and the image pull
+ * decision of imagePullPolicy.
+ */
+import { readFile, writeFile, chmod, mkdir, open, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+
+import type { CriClient } from "../cri/index.js";
+import type { Container, HostAlias, Pod, PullPolicy } from "../manifest/index.js";
+import type { NodeSettings } from "./node.js";
+import { hostsFilePath, podHostnameAndDomain, terminationMessageFile } from "./pod-paths.js";
+import { effectivePodIPs, type ContainerContext } from "./runtime-config.js";
+import { checkRunAsNonRoot, type ImageUser } from "./security.js";
+import { preparePodVolumes } from "./volumes.js";
+
+/** The node's hosts file, copied into hostNetwork pods. */
+const NODE_HOSTS_FILE = "/etc/hosts";
+
+/** A container that must not be created as configured, such as one whose runAsNonRoot check fails. */
+export class ContainerConfigError extends Error {
+  override readonly name = "ContainerConfigError";
+}
+
+/**
+ * Prepares the host for one container instance and returns what its config depends on. Throws a
+ * VolumeError or ContainerConfigError naming the problem.
+ */
+export async function prepareContainer(
+  cri: CriClient,
+  pod: Pod,
+  container: Container,
+  attempt: number,
+  sandboxId: string,
+  node: NodeSettings,
+): Promise<ContainerContext> {
+  await preparePodVolumes(pod, node.stateDir);
+
+  const podIPs = pod.hostNetwork ? [] : await sandboxIPs(cri, sandboxId);
+  const context: ContainerContext = { node, podIPs, image: await imageUser(cri, container.image) };
+  const ips = effectivePodIPs(pod, context);
+  if (ips.length > 0) {
+    await writeHostsFile(pod, ips, node);
+  }
+  await createTerminationMessageFile(pod, container, attempt, node.stateDir);
+
+  const rejection = checkRunAsNonRoot(pod, container, context.image);
+  if (rejection !== undefined) {
+    throw new ContainerConfigError(`${rejection} (pod: ${pod.namespace}/${pod.name}, container: ${container.name})`);
+  }
+  return context;
+}
+
+/** Returns the sandbox's IPs from PodSandboxStatus, primary first. */
+export async function sandboxIPs(cri: CriClient, sandboxId: string): Promise<string[]> {
+  const status = await cri.podSandboxStatus(sandboxId);
+  const network = status.network;
+  if (network === undefined) return [];
+  return [network.ip, ...network.additionalIps.map((extra) => extra.ip)].filter((ip) => ip !== "");
+}
+
+/** Returns the user an image runs as, from ImageStatus; an absent image or an unset user gives {}. */
+export async function imageUser(cri: CriClient, image: string): Promise<ImageUser> {
+  const status = await cri.imageStatus(image);
+  if (status?.uid !== undefined) return { uid: status.uid.value };
+  if (status?.username) return { username: status.username };
+  return {};
+}
+
+/**
+ * Writes the pod's hosts file, as kubelet does: for hostNetwork pods the node's own file with the
+ * aliases appended, otherwise localhost entries, the pod's IPs with its host name, and the aliases.
+ */
+export async function writeHostsFile(pod: Pod, podIPs: readonly string[], node: NodeSettings): Promise<void> {
+  let content: string;
+  if (pod.hostNetwork) {
+    const nodeHosts = await readFile(NODE_HOSTS_FILE, "utf8").catch(() => "");
+    content = `# Kubernetes-managed hosts file (host network).\n${nodeHosts}${aliasLines(pod.hostAliases)}`;
+  } else {
+    content = managedHostsFile(pod, podIPs);
+  }
+  const file = hostsFilePath(node.stateDir, pod.uid);
+  await writeFile(file, content, { mode: 0o644 });
+  await chmod(file, 0o644);
+}
+
+/** Returns the hosts file of a pod on the pod network. */
+export function managedHostsFile(pod: Pod, podIPs: readonly string[]): string {
+  const { hostname, domain } = podHostnameAndDomain(pod);
+  const lines = [
+    "# Kubernetes-managed hosts file.",
+    "127.0.0.1\tlocalhost",
+    "::1\tlocalhost ip6-localhost ip6-loopback",
+    "fe00::0\tip6-localnet",
+    "fe00::0\tip6-mcastprefix",
+    "fe00::1\tip6-allnodes",
+    "fe00::2\tip6-allrouters",
+    ...podIPs.map((ip) => (domain ? `${ip}\t${hostname}.${domain}\t${hostname}` : `${ip}\t${hostname}`)),
+  ];
+  return `${lines.join("\n")}\n${aliasLines(pod.hostAliases)}`;
+}
+
+function aliasLines(aliases: readonly HostAlias[] | undefined): string {
+  if (aliases === undefined || aliases.length === 0) return "";
+  return `\n# Entries added by HostAliases.\n${aliases.map((alias) => `${alias.ip}\t${alias.hostnames.join("\t")}\n`).join("")}`;
+}
+
+/**
+ * Creates the empty, world-writable file mounted at the instance's terminationMessagePath, and
+ * removes the files of instances older than the previous one, which no `logs --previous` reads.
+ */
+async function createTerminationMessageFile(pod: Pod, container: Container, attempt: number, stateDir: string): Promise<void> {
+  const file = terminationMessageFile(stateDir, pod.uid, container.name, attempt);
+  const directory = path.dirname(file);
+  await mkdir(directory, { recursive: true, mode: 0o750 });
+  await (await open(file, "a")).close();
+  await chmod(file, 0o666);
+
+  for (const name of await readdir(directory)) {
+    const older = Number(name);
+    if (Number.isInteger(older) && older < attempt - 1) await rm(path.join(directory, name), { force: true });
+  }
+}
+
+/** The image-pull step that a pull policy requests, given whether the node has the image. */
+export type PullDecision = "pull" | "use";
+
+/**
+ * Returns whether to pull: Always pulls, IfNotPresent pulls an absent image, Never never pulls and
+ * fails with ErrImageNeverPull, kubelet's reason, when the image is absent.
+ */
+export function pullDecision(image: string, policy: PullPolicy, present: boolean): PullDecision {
+  if (policy === "Always") return "pull";
+  if (present) return "use";
+  if (policy === "Never") {
+    throw new ContainerConfigError(`ErrImageNeverPull: container image "${image}" is not present with pull policy of Never`);
+  }
+  return "pull";
+}

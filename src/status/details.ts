@@ -1,0 +1,78 @@
+/**
+ * Runtime details that listing does not return: when a container started, its image reference,
+ * and a sandbox's IP addresses. A container's start time and a sandbox's addresses never change,
+ * so each is asked for once (ContainerStatus, PodSandboxStatus) and kept until the object is gone.
+ */
+import type { CriClient } from "../cri/index.js";
+import { nanosToMs, type ObservedState } from "../reconcile/observed.js";
+
+/** Details of a container instance that ContainerStatus returns. */
+export interface ContainerDetails {
+  /** Milliseconds since the epoch; 0 when it never started. */
+  startedAtMs: number;
+  /** The image the runtime resolved, such as `localhost:5000/busybox@sha256:...`. */
+  imageRef: string;
+  /** The runtime's message about the latest state, such as an OOM kill. */
+  message: string;
+}
+
+/** Details of a sandbox that PodSandboxStatus returns. */
+export interface SandboxDetails {
+  /** The pod's IP addresses, primary first; empty with hostNetwork. */
+  ips: string[];
+}
+
+/** Read access to the details, for pure code. */
+export interface DetailsView {
+  container(id: string): ContainerDetails | undefined;
+  sandbox(id: string): SandboxDetails | undefined;
+}
+
+/** A cache of details, filled by `refresh` after each listing. */
+export class RuntimeDetails implements DetailsView {
+  private readonly containers = new Map<string, ContainerDetails>();
+  private readonly sandboxes = new Map<string, SandboxDetails>();
+
+  constructor(private readonly cri: CriClient) {}
+
+  /**
+   * Asks for the details of started containers and ready sandboxes not seen before, and forgets
+   * objects that are gone. A failed call is tried again by the next refresh.
+   */
+  async refresh(observed: ObservedState): Promise<void> {
+    const wantedContainers = observed.containers.filter((c) => (c.state === "running" || c.state === "exited") && !this.containers.has(c.id));
+    const wantedSandboxes = observed.sandboxes.filter((s) => s.ready && !this.sandboxes.has(s.id));
+
+    await Promise.all([
+      ...wantedContainers.map(async (container) => {
+        const status = await this.cri.containerStatus(container.id).catch(() => undefined);
+        if (status === undefined) return;
+        this.containers.set(container.id, { startedAtMs: nanosToMs(status.startedAt), imageRef: status.imageRef, message: status.message });
+      }),
+      ...wantedSandboxes.map(async (sandbox) => {
+        const status = await this.cri.podSandboxStatus(sandbox.id).catch(() => undefined);
+        if (status === undefined) return;
+        const network = status.network;
+        const ips = network === undefined || network.ip === "" ? [] : [network.ip, ...network.additionalIps.map((ip) => ip.ip)];
+        this.sandboxes.set(sandbox.id, { ips });
+      }),
+    ]);
+
+    const liveContainers = new Set(observed.containers.map((c) => c.id));
+    for (const id of this.containers.keys()) {
+      if (!liveContainers.has(id)) this.containers.delete(id);
+    }
+    const liveSandboxes = new Set(observed.sandboxes.map((s) => s.id));
+    for (const id of this.sandboxes.keys()) {
+      if (!liveSandboxes.has(id)) this.sandboxes.delete(id);
+    }
+  }
+
+  container(id: string): ContainerDetails | undefined {
+    return this.containers.get(id);
+  }
+
+  sandbox(id: string): SandboxDetails | undefined {
+    return this.sandboxes.get(id);
+  }
+}
