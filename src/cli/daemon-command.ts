@@ -46,7 +46,7 @@ Flags:
       --log-format FORMAT  text or json (default text)
       --log-level LEVEL    debug, info, warn or error (default info)
       --stop-timeout DURATION
-                           how long SIGTERM waits for in-flight work before exiting (default 10s)
+                           how long SIGINT or SIGTERM waits for in-flight work before exiting (default 10s)
       --status-addr ADDR   address of the read-only HTTP API (/healthz, /pods, /events, /metrics)
                            (default $TINYLET_STATUS_ADDR or 127.0.0.1:10255); "" turns it off
       --allow-insecure-manifests

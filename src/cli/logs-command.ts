@@ -5,7 +5,7 @@ import { CriClient } from "../cri/index.js";
 import { CriLogParser, type LogLine } from "../logs/cri-log.js";
 import type { ObservedContainer } from "../reconcile/observed.js";
 import { socketPath } from "./defaults.js";
-import { UsageError } from "./output.js";
+import { CommandError, UsageError } from "./output.js";
 import { readRuntime, type RuntimeView } from "./runtime-view.js";
 
 export const LOGS_HELP = `Usage: tinylet logs POD [flags]
@@ -64,7 +64,7 @@ export async function logsCommand(argv: string[], out: (text: string) => void): 
     const instance = values.previous ? instances[1] : instances[0];
     if (instance === undefined) {
       const which = values.previous ? "no previous instance" : "no instance";
-      throw new UsageError(`container ${name} of pod ${target.label} has ${which} on the runtime`);
+      throw new CommandError(`container ${name} of pod ${target.label} has ${which} on the runtime`);
     }
 
     const print = (line: LogLine): void => out((values.timestamps ? `${line.timestamp} ` : "") + line.message + "\n");
@@ -118,7 +118,7 @@ function findSandbox(view: RuntimeView, target: Target): string {
   );
   const namespaces = [...new Set(matches.map((sandbox) => sandbox.namespace))];
   if (matches.length === 0) {
-    throw new UsageError(`pod ${target.label} not found among tinylet's pods (see tinylet pods)`);
+    throw new CommandError(`pod ${target.label} not found among tinylet's pods (see tinylet pods)`);
   }
   if (namespaces.length > 1) {
     throw new UsageError(`pod name ${target.name} exists in namespaces ${namespaces.join(", ")}: give -n NAMESPACE or NAMESPACE/NAME`);
@@ -139,7 +139,7 @@ function pickContainer(view: RuntimeView, sandboxId: string, requested: string |
     return names[0] as string;
   }
   if (names.length === 0) {
-    throw new UsageError(`pod ${label} has no containers yet`);
+    throw new CommandError(`pod ${label} has no containers yet`);
   }
   throw new UsageError(`pod ${label} has several containers (${names.join(", ")}): choose one with -c`);
 }
@@ -152,7 +152,7 @@ function instancesOf(view: RuntimeView, sandboxId: string, name: string): Observ
 async function logPathOf(cri: CriClient, containerId: string): Promise<string> {
   const status = await cri.containerStatus(containerId);
   if (status.logPath === "") {
-    throw new UsageError(`container ${containerId.slice(0, 13)} has no log file`);
+    throw new CommandError(`container ${containerId.slice(0, 13)} has no log file`);
   }
   return status.logPath;
 }

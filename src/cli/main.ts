@@ -38,7 +38,11 @@ const COMMANDS: Record<string, Command> = {
   logs: logsCommand,
   validate: validateCommand,
   convert: convertCommand,
-  version: async (_argv, out) => {
+  version: async (argv, out) => {
+    if (argv.includes("--help") || argv.includes("-h")) {
+      out("Usage: tinylet version\n\nPrints tinylet's version.\n");
+      return 0;
+    }
     out(`tinylet ${VERSION}\n`);
     return 0;
   },

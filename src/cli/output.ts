@@ -21,6 +21,11 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** A command that was called correctly but could not do its work, such as a pod not found; main exits 1. */
+export class CommandError extends Error {
+  override readonly name = "CommandError";
+}
+
 /** Renders rows under upper-case headers, columns padded to their widest cell and three spaces apart. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));

@@ -143,6 +143,8 @@ export class Executor {
   private async killSandbox(key: string, kill: KillSandbox, log: Logger): Promise<boolean> {
     const sandboxLog = log.with({ sandboxID: short(kill.sandboxId) });
     const started = performance.now();
+    // Stopping can take the whole grace period, so say at once that it has begun.
+    sandboxLog.info("stopping sandbox", { reason: kill.reason, gracePeriodSeconds: kill.gracePeriodSeconds });
     try {
       const containers = await this.cri.listContainers(OWNED_SELECTOR, kill.sandboxId);
       const running = containers.filter((c) => c.state === ContainerState.CONTAINER_RUNNING);
