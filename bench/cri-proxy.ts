@@ -32,7 +32,7 @@ export interface ProxiedCall {
 export class CriProxy {
   /** Every finished call, in the order the responses were sent. */
   readonly calls: ProxiedCall[] = [];
-  /** Listeners told about each call when it arrives, before it is forwarded. */
+  /** Listeners called for each call when it arrives, before it is forwarded. */
   readonly onArrival = new Set<(method: string, pod: string | undefined, arrivedMs: number) => void>();
 
   constructor(

@@ -5,7 +5,7 @@
 import type { CriClient } from "../src/cri/index.js";
 import type { BenchPod } from "./workload.js";
 
-/** What starting a set of pods took. */
+/** Duration, sandbox IDs and call durations of starting a set of pods. */
 export interface FloorStart {
   /** From the first call to the last StartContainer response, in milliseconds. */
   durationMs: number;

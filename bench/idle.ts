@@ -1,7 +1,7 @@
 /**
  * Idle cost: tinylet with many pods running and nothing to do. CPU time and memory are read from
- * /proc while tinylet makes its periodic passes; the floor of a pass is a bare client making the
- * same two List calls, in a process of its own.
+ * /proc while tinylet makes its periodic passes. The floor of a pass is a bare client that makes
+ * the same two List calls, in a process of its own.
  */
 import { execFile } from "node:child_process";
 import path from "node:path";
@@ -21,7 +21,7 @@ const LIST_FLOOR_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url))
 /** List pairs the floor makes for its measurement. */
 const LIST_FLOOR_PAIRS = 40;
 
-/** Passes to let go by after the last start, so the window sees only idle passes. */
+/** Passes to let go by after the last start, so the window contains only idle passes. */
 const SETTLE_PASSES = 2;
 
 /** One idle measurement. */

@@ -1,7 +1,7 @@
 /**
- * The floor of an idle pass, run as its own process so its CPU time is its own: a bare CRI client
- * that makes the two List calls of a tinylet pass (ListPodSandbox and ListContainers with
- * tinylet's label selector) `COUNT` times, and prints the CPU and wall time per pair as JSON.
+ * The floor of an idle pass, run as its own process so that its CPU time is its own. A bare CRI
+ * client makes the two List calls of a tinylet pass (ListPodSandbox and ListContainers with
+ * tinylet's label selector) `COUNT` times, then prints the CPU and wall time per pair as JSON.
  *
  * Usage: node dist/bench/list-floor.js SOCKET COUNT
  */

@@ -77,14 +77,36 @@ export async function ownedSandboxes(cri: CriClient): Promise<PodSandbox[]> {
   return cri.listPodSandbox(OWNED_SELECTOR);
 }
 
-/** Stops and removes every sandbox the benchmark created (label tinylet-bench=true); returns how many. */
+/** Rounds of removal before cleanup gives up, and the pause between them in milliseconds. */
+const REMOVE_ROUNDS = 5;
+const REMOVE_RETRY_MS = 1_000;
+
+/**
+ * Stops and removes every sandbox the benchmark created (label tinylet-bench=true) and returns how
+ * many. A sandbox whose container is still being started cannot be removed yet (containerd returns
+ * "container is in starting state"), so failures are retried for a few rounds before it throws.
+ */
 export async function removeBenchSandboxes(cri: CriClient): Promise<number> {
-  const sandboxes = await cri.listPodSandbox({ [BENCH_LABEL]: "true" });
-  for (const sandbox of sandboxes) {
-    await cri.stopPodSandbox(sandbox.id).catch(() => undefined);
-    await cri.removePodSandbox(sandbox.id);
+  let removed = 0;
+  for (let round = 1; ; round++) {
+    const failures: string[] = [];
+    for (const sandbox of await cri.listPodSandbox({ [BENCH_LABEL]: "true" })) {
+      try {
+        await cri.stopPodSandbox(sandbox.id);
+        await cri.removePodSandbox(sandbox.id);
+        removed++;
+      } catch (error) {
+        failures.push(`${sandbox.metadata?.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (failures.length === 0) {
+      return removed;
+    }
+    if (round >= REMOVE_ROUNDS) {
+      throw new Error(`failed to remove ${failures.length} benchmark sandbox(es) after ${REMOVE_ROUNDS} rounds: ${failures.join("; ")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, REMOVE_RETRY_MS));
   }
-  return sandboxes.length;
 }
 
 /** How often the monitor looks for other tinylet processes, in milliseconds. */

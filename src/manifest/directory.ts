@@ -126,6 +126,7 @@ export class ManifestDirectory {
 
   private async scanOnce(): Promise<DirectoryScan> {
     const created = await this.ensureDirectory();
+    await this.checkTrust();
     const names = await this.listManifestNames();
 
     const scanStartMs = Date.now();
@@ -173,7 +174,6 @@ export class ManifestDirectory {
     if (!stats.isDirectory()) {
       throw new ManifestError("manifest path is not a directory", { file: this.dir });
     }
-    await this.checkTrust();
     return false;
   }
 

@@ -74,7 +74,7 @@ export async function readManifestFile(path: string, maxFileBytes: number): Prom
 
 /**
  * Returns the real path of an open file. On Linux, /proc names the file the descriptor refers to,
- * so a link swapped after open() cannot change the answer; elsewhere the path is resolved again.
+ * so a link swapped after open() cannot change the result; elsewhere the path is resolved again.
  */
 async function openedPath(fd: number, path: string): Promise<string> {
   try {
