@@ -115,6 +115,8 @@ export class Controller {
   private running = 0;
 
   private passInFlight: Promise<PassResult> | undefined;
+  /** Error of the latest pass when it failed as a whole (such as an insecure manifests directory). */
+  private lastPassError: Error | undefined;
   private passRequested = false;
   private tickTimer: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -169,7 +171,7 @@ export class Controller {
       this.passRequested = true;
       return;
     }
-    this.passInFlight = this.pass()
+    this.passInFlight = this.trackedPass()
       .catch((error: unknown) => {
         this.log.error("reconcile pass failed", { err: error });
         return { dispatched: [], deferred: [], runtimeReachable: false };
@@ -187,7 +189,7 @@ export class Controller {
   /** Runs one pass now (after any pass in flight) and waits for the workers it started. */
   async passAndWait(): Promise<PassResult> {
     await this.passInFlight;
-    const result = await this.pass();
+    const result = await this.trackedPass();
     await this.idle();
     return result;
   }
@@ -217,6 +219,18 @@ export class Controller {
     const deadline = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
     const finished = Promise.all([this.passInFlight, this.idle()]).then(() => true);
     return Promise.race([finished, deadline]);
+  }
+
+  /** Runs one pass and records whether it failed as a whole, for health(). */
+  private async trackedPass(): Promise<PassResult> {
+    try {
+      const result = await this.pass();
+      this.lastPassError = undefined;
+      return result;
+    } catch (error) {
+      this.lastPassError = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
   }
 
   /** Runs one pass: scans the directory, lists the runtime, plans every pod and dispatches the plans. */
@@ -414,6 +428,9 @@ export class Controller {
   health(): ControllerHealth {
     if (this.runtime.kind === "unreachable") {
       return { ok: false, reason: `runtime unreachable: ${this.runtime.error.message}` };
+    }
+    if (this.lastPassError !== undefined) {
+      return { ok: false, reason: `reconcile pass failed: ${this.lastPassError.message}` };
     }
     if (this.lastListedAtMs === undefined) {
       return { ok: false, reason: "starting: no pass has listed the runtime yet" };

@@ -74,9 +74,12 @@ export class StatusStore {
       uids.add(pod.uid);
       let memory = this.memory.get(pod.uid);
       const status = this.statusOf(pod, snapshot.nowMs, memory);
+      // A pod adopted after a restart dates from its oldest sandbox, not from this process's first pass.
+      const sandboxTimes = snapshot.observed.sandboxes.filter((s) => s.uid === pod.uid).map((s) => s.createdAtMs);
+      const oldestSandboxMs = sandboxTimes.length === 0 ? undefined : Math.min(...sandboxTimes);
       if (memory === undefined) {
         memory = {
-          firstSeenMs: snapshot.nowMs,
+          firstSeenMs: Math.min(oldestSandboxMs ?? snapshot.nowMs, snapshot.nowMs),
           startedMs: undefined,
           awaitingRunning: !allRunning(status),
           conditions: new Map(),
@@ -84,8 +87,8 @@ export class StatusStore {
         };
         this.memory.set(pod.uid, memory);
       }
-      if (memory.startedMs === undefined && snapshot.observed.sandboxes.some((s) => s.uid === pod.uid)) {
-        memory.startedMs = snapshot.nowMs;
+      if (memory.startedMs === undefined && oldestSandboxMs !== undefined) {
+        memory.startedMs = oldestSandboxMs;
       }
       if (memory.awaitingRunning && allRunning(status)) {
         memory.awaitingRunning = false;

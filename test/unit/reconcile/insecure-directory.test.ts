@@ -49,6 +49,9 @@ test("insecure directory freezes the pods until fixed", async (t) => {
   const callsBefore = fake.calls.length;
   await assert.rejects(controller.passAndWait(), /manifests directory is writable by every user \(mode 0777\)/);
   assert.equal(fake.sandboxes().length, 1, "the pod of the deleted file still runs");
+  const health = controller.health();
+  assert.equal(health.ok, false, "health reports the failing passes");
+  assert.match(health.ok ? "" : health.reason, /writable by every user/);
   assert.ok(
     fake.calls.slice(callsBefore).every((call) => !/^(Run|Stop|Remove|Create|Start)/.test(call.method)),
     "a failed pass changes nothing on the runtime",
@@ -62,4 +65,5 @@ test("insecure directory freezes the pods until fixed", async (t) => {
     ["intruder"],
     "once fixed, the directory's content is applied",
   );
+  assert.equal(controller.health().ok, true);
 });

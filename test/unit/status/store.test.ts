@@ -106,7 +106,16 @@ describe("StatusStore", () => {
     assert.deepEqual(pod?.spec["containers"], [{ name: "main", image: "busybox", command: [], args: [], env: [{ name: "A", value: "1" }], ports: [] }]);
     assert.equal(pod?.spec["initContainers"], undefined);
     assert.equal(pod?.status.podIP, "10.77.0.3");
-    assert.equal(pod?.status.startTime, new Date(T0).toISOString().replace(".000Z", "Z"));
+    assert.equal(pod?.status.startTime, new Date(SANDBOX.createdAtMs).toISOString().replace(".000Z", "Z"));
+  });
+
+  it("dates an adopted pod from its sandbox", () => {
+    const target = store({ ms: T0 + 3_600_000 }, { value: true }, []);
+    pass(target, { sandboxes: [SANDBOX], containers: [RUNNING] }, T0 + 3_600_000);
+    const pod = target.podList().items[0];
+    const sandboxTime = new Date(SANDBOX.createdAtMs).toISOString().replace(".000Z", "Z");
+    assert.equal(pod?.metadata.creationTimestamp, sandboxTime);
+    assert.equal(pod?.status.startTime, sandboxTime);
   });
 
   it("serves a PodList that passes Kubernetes' schema", () => {
