@@ -19,6 +19,6 @@ status=0
 node --test --test-reporter=spec "${unit[@]}" || status=$?
 if [ "${#e2e[@]}" -gt 0 ]; then
   # The lock keeps two test runs on one machine from sharing the lab's runtime at once.
-  flock /tmp/tinylet-e2e.lock node --test --test-reporter=spec --test-concurrency=1 "${e2e[@]}" || status=$?
+  flock -o /tmp/tinylet-e2e.lock node --test --test-reporter=spec --test-concurrency=1 "${e2e[@]}" || status=$?
 fi
 exit "$status"
