@@ -7,7 +7,7 @@
  */
 import { podKey, type Pod } from "../manifest/index.js";
 import type { BackoffEntry } from "../reconcile/backoff.js";
-import type { ObservedState } from "../reconcile/observed.js";
+import type { ObservedContainer, ObservedSandbox, ObservedState } from "../reconcile/observed.js";
 import type { DetailsView } from "./details.js";
 import type { EventRecorder } from "./events.js";
 import type { PodStatus, V1EventList, V1Pod, V1PodList } from "./k8s-types.js";
@@ -53,6 +53,8 @@ interface PodMemory {
 /** See the file comment. */
 export class StatusStore {
   private snapshot: PassSnapshot | undefined;
+  /** The snapshot's sandboxes by pod UID and containers by sandbox, so each pod's lookup is direct. */
+  private index: ObservedIndex = { sandboxesByUid: new Map(), containersBySandbox: new Map() };
   private readonly memory = new Map<string, PodMemory>();
   private readonly now: () => number;
 
@@ -68,6 +70,7 @@ export class StatusStore {
   /** Records a pass; see the file comment. */
   update(snapshot: PassSnapshot): void {
     this.snapshot = snapshot;
+    this.index = indexObserved(snapshot);
     const uids = new Set<string>();
 
     for (const pod of snapshot.desired) {
@@ -75,7 +78,7 @@ export class StatusStore {
       let memory = this.memory.get(pod.uid);
       const status = this.statusOf(pod, snapshot.nowMs, memory);
       // A pod adopted after a restart dates from its oldest sandbox, not from this process's first pass.
-      const sandboxTimes = snapshot.observed.sandboxes.filter((s) => s.uid === pod.uid).map((s) => s.createdAtMs);
+      const sandboxTimes = this.sandboxesOf(pod.uid).map((s) => s.createdAtMs);
       const oldestSandboxMs = sandboxTimes.length === 0 ? undefined : Math.min(...sandboxTimes);
       if (memory === undefined) {
         memory = {
@@ -125,7 +128,7 @@ export class StatusStore {
         const memory = this.memory.get(pod.uid);
         const status = this.statusOf(pod, nowMs, memory);
         if (memory !== undefined) this.stampConditions(status, memory, nowMs);
-        const sandbox = snapshot.observed.sandboxes.filter((s) => s.uid === pod.uid && s.ready).sort((a, b) => b.createdAtMs - a.createdAtMs)[0];
+        const sandbox = this.sandboxesOf(pod.uid).filter((s) => s.ready).sort((a, b) => b.createdAtMs - a.createdAtMs)[0];
         items.push(podObject(pod, status, { firstSeenMs: memory?.firstSeenMs, sandboxId: sandbox?.id, nodeName: this.options.nodeName }));
       }
     }
@@ -138,14 +141,17 @@ export class StatusStore {
     return { kind: "EventList", apiVersion: "v1", metadata: {}, items };
   }
 
+  private sandboxesOf(uid: string): ObservedSandbox[] {
+    return this.index.sandboxesByUid.get(uid) ?? [];
+  }
+
   private statusOf(pod: Pod, nowMs: number, memory: PodMemory | undefined): PodStatus {
     const snapshot = this.snapshot as PassSnapshot;
-    const sandboxes = snapshot.observed.sandboxes.filter((s) => s.uid === pod.uid && podKey(s) === podKey(pod));
-    const ids = new Set(sandboxes.map((s) => s.id));
+    const sandboxes = this.sandboxesOf(pod.uid).filter((s) => podKey(s) === podKey(pod));
     return computePodStatus({
       pod,
       sandboxes,
-      containers: snapshot.observed.containers.filter((c) => ids.has(c.sandboxId)),
+      containers: sandboxes.flatMap((sandbox) => this.index.containersBySandbox.get(sandbox.id) ?? []),
       details: this.options.details,
       backoff: snapshot.backoff,
       startFailures: memory?.startFailures ?? new Map(),
@@ -172,4 +178,25 @@ export class StatusStore {
 /** Reports whether every container of the spec has a running instance. */
 function allRunning(status: PodStatus): boolean {
   return status.containerStatuses.length > 0 && status.containerStatuses.every((s) => s.state.running !== undefined);
+}
+
+interface ObservedIndex {
+  sandboxesByUid: Map<string, ObservedSandbox[]>;
+  containersBySandbox: Map<string, ObservedContainer[]>;
+}
+
+/** Groups a snapshot's sandboxes by pod UID and its containers by sandbox ID. */
+function indexObserved(snapshot: PassSnapshot): ObservedIndex {
+  const index: ObservedIndex = { sandboxesByUid: new Map(), containersBySandbox: new Map() };
+  for (const sandbox of snapshot.observed.sandboxes) {
+    const list = index.sandboxesByUid.get(sandbox.uid) ?? [];
+    list.push(sandbox);
+    index.sandboxesByUid.set(sandbox.uid, list);
+  }
+  for (const container of snapshot.observed.containers) {
+    const list = index.containersBySandbox.get(container.sandboxId) ?? [];
+    list.push(container);
+    index.containersBySandbox.set(container.sandboxId, list);
+  }
+  return index;
 }
