@@ -179,7 +179,11 @@ async function printFile(
     const bytes = await file.readFile();
     const end = bytes.lastIndexOf(0x0a) + 1;
     const lines = parser.push(bytes.subarray(0, end).toString("utf8")).lines;
-    const shown = tail === undefined ? lines : tail === 0 ? [] : lines.slice(-tail);
+    let shown = lines;
+    if (tail !== undefined) {
+      // slice(-0) would return every line, so --tail 0 needs its own case.
+      shown = tail === 0 ? [] : lines.slice(-tail);
+    }
     shown.forEach(print);
     return end;
   } finally {

@@ -130,7 +130,7 @@ export class Logger {
   }
 }
 
-/** A logger that writes nothing, for tests and library callers. */
+/** Returns a logger that writes nothing, for tests and library callers. */
 export function discardLogger(): Logger {
   return new Logger({ level: "error", write: () => {} });
 }
@@ -166,7 +166,13 @@ function jsonFields(fields: LogFields): Record<string, unknown> {
     if (value === undefined) {
       continue;
     }
-    out[key] = value instanceof Error ? value.message : typeof value === "bigint" ? value.toString() : value;
+    if (value instanceof Error) {
+      out[key] = value.message;
+    } else if (typeof value === "bigint") {
+      out[key] = value.toString();
+    } else {
+      out[key] = value;
+    }
   }
   return out;
 }

@@ -84,7 +84,8 @@ export interface PassResult {
  * Keeps the runtime in line with the manifests directory. A pass scans the directory, lists what
  * tinylet owns on the runtime (one ListPodSandbox and one ListContainers), plans every pod and hands
  * the plans with work to per-pod workers that run at most `maxParallel` at once. Passes run on a
- * timer and on file events; a worker that finishes asks for another pass, which checks its work.
+ * timer and on file events. The last worker to finish, or one whose pod had a plan deferred while
+ * it ran, requests another pass, which checks the work.
  */
 export class Controller {
   private readonly cri: CriClient;

@@ -44,7 +44,7 @@ export interface ExecutorObserver {
   runtimeUnreachable?(error: CriError): void;
 }
 
-/** What one execution did, for metrics and tests. */
+/** Summary of one execution, for metrics and tests. */
 export interface ExecutionResult {
   key: string;
   /** Number of steps that failed; each was logged and is retried by a later pass. */

@@ -3,7 +3,7 @@ import { podKey } from "../manifest/index.js";
 import { backoffAfterExit, backoffKey, type BackoffEntry, type BackoffReason } from "./backoff.js";
 import type { ObservedContainer, ObservedSandbox, ObservedState } from "./observed.js";
 
-/** Why a sandbox is stopped and removed. */
+/** Reason a sandbox is stopped and removed. */
 export type KillSandboxReason = "PodRemoved" | "PodChanged" | "SandboxNotReady" | "DuplicateSandbox";
 
 /** Stop a sandbox's containers with their grace period, then stop and remove the sandbox. */
@@ -22,7 +22,7 @@ export interface KillSandbox {
   removeLogs: boolean;
 }
 
-/** Why a container instance is removed. */
+/** Reason a container instance is removed. */
 export type RemoveContainerReason = "OldInstance" | "NeverStarted" | "UnknownState" | "NotInSpec";
 
 export interface RemoveContainer {
@@ -54,7 +54,7 @@ export interface UnhealthyInstance {
   gracePeriodSeconds: number | undefined;
 }
 
-/** Why a new container instance is started. */
+/** Reason a new container instance is started. */
 export type StartContainerReason = "NotStarted" | "Exited" | "NeverStarted" | "UnknownState" | "SandboxCreated";
 
 /** Create and start one new instance of a container of the pod's spec. */
@@ -92,8 +92,24 @@ export interface PodPlan {
   backoffUpdates: Map<string, BackoffEntry>;
 }
 
-/** Default grace period when neither the manifest nor the sandbox says, in seconds. */
+/** Grace period used when neither the manifest nor the sandbox sets one, in seconds. */
 const FALLBACK_GRACE_PERIOD_SECONDS = 30;
+
+/** Returns a plan for `key` with nothing to do, for the planner to fill in. */
+export function emptyPlan(key: string, pod: Pod | undefined): PodPlan {
+  return {
+    key,
+    pod,
+    killSandboxes: [],
+    createSandbox: undefined,
+    sandboxId: undefined,
+    removeContainers: [],
+    killContainers: [],
+    startContainers: [],
+    waiting: [],
+    backoffUpdates: new Map(),
+  };
+}
 
 /** Reports whether a plan changes anything on the runtime. */
 export function hasWork(plan: PodPlan): boolean {
@@ -154,18 +170,7 @@ export function planPod(
   nowMs: number,
   unhealthy: ReadonlyMap<string, UnhealthyInstance> = new Map(),
 ): PodPlan {
-  const plan: PodPlan = {
-    key,
-    pod,
-    killSandboxes: [],
-    createSandbox: undefined,
-    sandboxId: undefined,
-    removeContainers: [],
-    killContainers: [],
-    startContainers: [],
-    waiting: [],
-    backoffUpdates: new Map(),
-  };
+  const plan = emptyPlan(key, pod);
 
   // 1. Without a manifest, every sandbox of this pod goes.
   if (pod === undefined) {

@@ -13,7 +13,7 @@ import type { Pod } from "../../../src/manifest/index.js";
 import type { BackoffEntry } from "../../../src/reconcile/backoff.js";
 import { Executor } from "../../../src/reconcile/executor.js";
 import { PRE_STOP_ANNOTATION } from "../../../src/reconcile/labels.js";
-import type { PodPlan } from "../../../src/reconcile/plan.js";
+import { emptyPlan, type PodPlan } from "../../../src/reconcile/plan.js";
 import type { EventInput } from "../../../src/status/events.js";
 import { startFakeCri, type FakeCri } from "../../support/fake-cri.js";
 
@@ -46,19 +46,8 @@ function hookPod(overrides: Partial<Pod> = {}): Pod {
   };
 }
 
-function emptyPlan(pod: Pod | undefined): PodPlan {
-  return {
-    key: "default/hooks",
-    pod,
-    killSandboxes: [],
-    createSandbox: undefined,
-    sandboxId: undefined,
-    removeContainers: [],
-    killContainers: [],
-    startContainers: [],
-    waiting: [],
-    backoffUpdates: new Map(),
-  };
+function hookPlan(pod: Pod | undefined): PodPlan {
+  return emptyPlan("default/hooks", pod);
 }
 
 describe("executor lifecycle hooks", () => {
@@ -93,7 +82,7 @@ describe("executor lifecycle hooks", () => {
 
   /** Creates the pod's sandbox and starts main through the executor; returns the container ID. */
   async function start(pod: Pod): Promise<{ sandboxId: string; containerId: string }> {
-    const plan = { ...emptyPlan(pod), createSandbox: { attempt: 0 }, startContainers: [{ name: "main", attempt: 0, reason: "SandboxCreated" as const }] };
+    const plan = { ...hookPlan(pod), createSandbox: { attempt: 0 }, startContainers: [{ name: "main", attempt: 0, reason: "SandboxCreated" as const }] };
     const result = await executor.execute(plan, discardLogger());
     assert.equal(result.failures, 0);
     const container = fake.containers().find((c) => c.metadata.name === "main" && c.labels["io.kubernetes.pod.uid"] === pod.uid);
@@ -144,7 +133,7 @@ describe("executor lifecycle hooks", () => {
     events = [];
 
     const plan = {
-      ...emptyPlan(pod),
+      ...hookPlan(pod),
       killContainers: [{ containerId, name: "main", reason: "LivenessProbeFailed" as const, message: "container main failed liveness probe, will be restarted", gracePeriodSeconds: 7 }],
     };
     const result = await executor.execute(plan, discardLogger());
@@ -169,7 +158,7 @@ describe("executor lifecycle hooks", () => {
     fake.failNext("ExecSync", GrpcStatus.UNKNOWN, "drain: not found");
 
     const plan = {
-      ...emptyPlan(undefined),
+      ...hookPlan(undefined),
       killSandboxes: [
         { sandboxId, name: "hooks", namespace: "default", podUID: "uid-gone", reason: "PodRemoved" as const, message: "manifest removed", gracePeriodSeconds: 5, removeLogs: true },
       ],
