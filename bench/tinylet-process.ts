@@ -50,7 +50,7 @@ export interface TinyletOptions {
 
 /** Returns the long flags (`--name`) that the daemon's --help lists. */
 export async function daemonFlags(): Promise<Set<string>> {
-  const { stdout } = await promisify(execFile)(process.execPath, [BIN, "run", "--help"], { timeout: 30_000 });
+  const { stdout } = await promisify(execFile)(BIN, ["run", "--help"], { timeout: 30_000 });
   return new Set(stdout.match(/--[a-z][a-z-]*/g) ?? []);
 }
 
@@ -100,10 +100,10 @@ export class TinyletProcess {
 
   /** Starts tinylet and resolves once it has listed the runtime for the first time. */
   static async start(options: TinyletOptions): Promise<TinyletProcess> {
-    const nodeFlags = options.cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`];
+    // BIN runs as a user runs it, with the node flags of its first line; profiling adds its own.
+    const nodeOptions = options.cpuProfDir === undefined ? undefined : `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}`;
+    const env = nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: nodeOptions };
     const args = [
-      ...nodeFlags,
-      BIN,
       "--socket",
       options.socket,
       "--manifests",
@@ -119,7 +119,7 @@ export class TinyletProcess {
       ...(options.interval === undefined ? [] : ["--interval", options.interval]),
       ...(options.extraArgs ?? []),
     ];
-    const tinylet = new TinyletProcess(spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] }));
+    const tinylet = new TinyletProcess(spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"], env }));
     try {
       await tinylet.waitFor("runtime connected", (event) => event.msg === "runtime connected", 0, START_TIMEOUT_MS);
     } catch (error) {

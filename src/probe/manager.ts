@@ -67,6 +67,7 @@ const PROBE_TYPES: readonly ProbeType[] = ["startup", "liveness", "readiness"];
 export class ProbeManager {
   private readonly entries = new Map<string, Entry>();
   private readonly unhealthyById = new Map<string, UnhealthyContainer>();
+  private changeCount = 0;
 
   constructor(private readonly options: ProbeManagerOptions) {}
 
@@ -85,8 +86,14 @@ export class ProbeManager {
       if (live.has(containerId)) continue;
       for (const worker of entry.workers.values()) worker.stop();
       this.entries.delete(containerId);
+      this.changeCount++;
       this.unhealthyById.delete(containerId);
     }
+  }
+
+  /** Number of probe result changes and of workers added or removed, so a caller can detect new results. */
+  get changes(): number {
+    return this.changeCount;
   }
 
   /** Returns what the probes say about a container instance; undefined when it has no probes. */
@@ -111,6 +118,7 @@ export class ProbeManager {
   private add(probed: ProbedContainer): void {
     const entry: Entry = { probed, workers: new Map() };
     this.entries.set(probed.target.containerId, entry);
+    this.changeCount++;
 
     for (const type of PROBE_TYPES) {
       const probe = probeOf(probed.container, type);
@@ -152,6 +160,7 @@ export class ProbeManager {
   }
 
   private onChange(entry: Entry, type: ProbeType, probe: Probe, result: ProbeResult, outcome: ProbeOutcome): void {
+    this.changeCount++;
     const { pod, container, target } = entry.probed;
     const fields = { pod: `${pod.namespace}/${pod.name}`, container: container.name, containerID: target.containerId.slice(0, 13), probe: type, result };
     this.options.log.info("probe result changed", outcome.message === "" ? fields : { ...fields, message: outcome.message });

@@ -114,6 +114,8 @@ export class Controller {
   private readonly waitingLogged = new Map<string, number>();
   private runtime: RuntimeState = { kind: "unknown" };
   private running = 0;
+  /** Inputs of the latest pass that found nothing to do; a pass with the same inputs skips planning. */
+  private settled: PassInputs | undefined;
 
   /** Pods whose plan was skipped because their worker was busy; its end starts a pass. */
   private readonly deferred = new Set<string>();
@@ -262,26 +264,42 @@ export class Controller {
       return result;
     }
     result.runtimeReachable = true;
-    await this.details?.refresh(observed);
+    const learnedDetails = (await this.details?.refresh(observed)) ?? false;
+
+    // With the same inputs as a pass that found nothing to do, planning would find nothing again
+    // and every status would come out the same, so the pass ends here.
+    const inputs = passInputs(desired, observed, this.probes?.changes ?? 0);
+    if (!learnedDetails && this.settled !== undefined && sameInputs(this.settled, inputs)) {
+      this.finishPass(passStarted, listedAt, desired.length, result, true);
+      return result;
+    }
+    this.settled = undefined;
 
     const plans = computePlan(desired, observed, this.backoff, nowMs, this.probes?.unhealthy());
+    let settled = true;
     let nextWakeMs = Number.POSITIVE_INFINITY;
     for (const plan of plans) {
       for (const [key, entry] of plan.backoffUpdates) {
         this.backoff.set(key, entry);
+        settled = false;
       }
       for (const waiting of plan.waiting) {
+        settled = false;
         nextWakeMs = Math.min(nextWakeMs, waiting.retryAtMs);
         this.logWaiting(plan, waiting.name, waiting.reason, waiting.retryAtMs, nowMs);
       }
       if (!hasWork(plan)) {
         continue;
       }
+      settled = false;
       if (this.dispatch(plan, listedAt)) {
         result.dispatched.push(plan.key);
       } else {
         result.deferred.push(plan.key);
-        this.deferred.add(plan.key);
+        // A worker already busy with this pod version ends with a pass when it is the last one
+        // running; only a newer version (an edit or a deletion) needs a pass at once. Otherwise
+        // every timer pass during a burst would add one pass per running worker.
+        if (!this.busyWithVersion(plan)) this.deferred.add(plan.key);
       }
     }
 
@@ -291,17 +309,25 @@ export class Controller {
       this.probes?.sync(runningContainers(desired, observed, this.details));
     }
     this.status?.update({ desired, observed, backoff: this.backoff, nowMs });
+    if (settled && this.running === 0 && this.deferred.size === 0 && !this.passRequested) {
+      this.settled = inputs;
+    }
+    this.finishPass(passStarted, listedAt, plans.length, result, false);
+    return result;
+  }
+
+  private finishPass(passStarted: number, listedAt: number, pods: number, result: PassResult, unchanged: boolean): void {
     this.lastListedAtMs = this.now();
     this.metrics?.observePass(performance.now() - passStarted);
     if (this.log.enabled("debug")) {
       this.log.debug("pass finished", {
-        pods: plans.length,
+        pods,
+        unchanged,
         dispatched: result.dispatched.length,
         deferred: result.deferred.length,
         durationMs: performance.now() - listedAt,
       });
     }
-    return result;
   }
 
   /** Lists sandboxes and containers tinylet owns; returns undefined when the runtime cannot be reached. */
@@ -343,6 +369,7 @@ export class Controller {
         }),
       };
     } catch (error) {
+      this.settled = undefined;
       this.runtimeFailed(error instanceof CriError ? error : CriError.from("List", this.cri.socketPath, error));
       return undefined;
     }
@@ -391,6 +418,12 @@ export class Controller {
       this.runQueued();
     }
     return true;
+  }
+
+  /** Reports whether the pod's worker is running a plan for the same pod version (UID, or deletion) as `plan`. */
+  private busyWithVersion(plan: PodPlan): boolean {
+    const worker = this.workers.get(plan.key);
+    return worker?.kind === "running" && worker.plan.pod?.uid === plan.pod?.uid;
   }
 
   /** Starts queued workers while fewer than maxParallel run. */
@@ -515,6 +548,38 @@ export class Controller {
     clearTimeout(this.wakeTimer);
     this.wakeTimer = setTimeout(() => this.requestPass(), delay + 5);
   }
+}
+
+/**
+ * Inputs of a pass reduced to what can change: desired pod versions, sandbox and container IDs
+ * with their states, and the probe change count. IDs are never reused and exits never change.
+ * Back-off entries and start failures change only through plans with work, and a settled pass has none.
+ */
+interface PassInputs {
+  desired: string;
+  observed: Set<string>;
+  probeChanges: number;
+}
+
+function passInputs(desired: readonly Pod[], observed: ObservedState, probeChanges: number): PassInputs {
+  const items = new Set<string>();
+  for (const sandbox of observed.sandboxes) {
+    items.add(`${sandbox.id}:${sandbox.ready ? "ready" : "notready"}`);
+  }
+  for (const container of observed.containers) {
+    items.add(`${container.id}:${container.state}:${container.exit === undefined ? "" : "exit"}`);
+  }
+  return { desired: desired.map((pod) => pod.uid).join(","), observed: items, probeChanges };
+}
+
+function sameInputs(a: PassInputs, b: PassInputs): boolean {
+  if (a.probeChanges !== b.probeChanges || a.desired !== b.desired || a.observed.size !== b.observed.size) {
+    return false;
+  }
+  for (const item of b.observed) {
+    if (!a.observed.has(item)) return false;
+  }
+  return true;
 }
 
 /** Renders a plan's steps as one short string for debug logs. */

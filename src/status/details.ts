@@ -37,17 +37,20 @@ export class RuntimeDetails implements DetailsView {
 
   /**
    * Asks for the details of started containers and ready sandboxes not seen before, and forgets
-   * objects that are gone. A failed call is tried again by the next refresh.
+   * objects that are gone. A failed call is tried again by the next refresh. Resolves to whether
+   * anything was learned or forgotten.
    */
-  async refresh(observed: ObservedState): Promise<void> {
+  async refresh(observed: ObservedState): Promise<boolean> {
     const wantedContainers = observed.containers.filter((c) => (c.state === "running" || c.state === "exited") && !this.containers.has(c.id));
     const wantedSandboxes = observed.sandboxes.filter((s) => s.ready && !this.sandboxes.has(s.id));
+    let learned = false;
 
     await Promise.all([
       ...wantedContainers.map(async (container) => {
         const status = await this.cri.containerStatus(container.id).catch(() => undefined);
         if (status === undefined) return;
         this.containers.set(container.id, { startedAtMs: nanosToMs(status.startedAt), imageRef: status.imageRef, message: status.message });
+        learned = true;
       }),
       ...wantedSandboxes.map(async (sandbox) => {
         const status = await this.cri.podSandboxStatus(sandbox.id).catch(() => undefined);
@@ -55,17 +58,19 @@ export class RuntimeDetails implements DetailsView {
         const network = status.network;
         const ips = network === undefined || network.ip === "" ? [] : [network.ip, ...network.additionalIps.map((ip) => ip.ip)];
         this.sandboxes.set(sandbox.id, { ips });
+        learned = true;
       }),
     ]);
 
     const liveContainers = new Set(observed.containers.map((c) => c.id));
     for (const id of this.containers.keys()) {
-      if (!liveContainers.has(id)) this.containers.delete(id);
+      if (!liveContainers.has(id)) learned = this.containers.delete(id);
     }
     const liveSandboxes = new Set(observed.sandboxes.map((s) => s.id));
     for (const id of this.sandboxes.keys()) {
-      if (!liveSandboxes.has(id)) this.sandboxes.delete(id);
+      if (!liveSandboxes.has(id)) learned = this.sandboxes.delete(id);
     }
+    return learned;
   }
 
   container(id: string): ContainerDetails | undefined {

@@ -274,7 +274,18 @@ function newestFirst(instances: readonly ObservedContainer[]): ObservedContainer
   return [...instances].sort((a, b) => b.attempt - a.attempt || b.createdAtMs - a.createdAtMs);
 }
 
+/** Formatted times by whole second, because every pass formats the same start and transition times again. */
+const isoCache = new Map<number, string>();
+const ISO_CACHE_LIMIT = 4096;
+
 /** Formats a time as Kubernetes writes metav1.Time: RFC 3339 with whole seconds. */
 export function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const seconds = Math.floor(ms / 1000);
+  let text = isoCache.get(seconds);
+  if (text === undefined) {
+    text = new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+    if (isoCache.size >= ISO_CACHE_LIMIT) isoCache.clear();
+    isoCache.set(seconds, text);
+  }
+  return text;
 }

@@ -47,9 +47,10 @@ export class Tinylet {
 
   /** Starts `bin/tinylet`; `env` is added to this process's environment. */
   constructor(manifests: string, podLogDir: string, extraArgs: string[] = [], env: Record<string, string> = {}) {
+    // Run as a user runs it, so the node flags of its first line apply.
     this.child = spawn(
-      process.execPath,
-      [BIN, "--socket", SOCKET, "--manifests", manifests, "--interval", "500ms", "--pod-log-dir", podLogDir, ...extraArgs],
+      BIN,
+      ["--socket", SOCKET, "--manifests", manifests, "--interval", "500ms", "--pod-log-dir", podLogDir, ...extraArgs],
       { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
     );
     let partial = "";
@@ -191,7 +192,7 @@ export function podManifest(name: string, script: string, extra: { namespace?: s
 
 /** Runs the tinylet CLI to completion and returns its exit code and output. */
 export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));

@@ -156,4 +156,23 @@ describe("ProbeManager", () => {
     await advance(1_100);
     assert.equal(manager.status("c-1")?.ready, true);
   });
+
+  it("counts result and worker changes", async () => {
+    const counts: number[] = [manager.changes];
+    manager.sync([probed({ readinessProbe: readiness })]);
+    counts.push(manager.changes);
+    await advance(100);
+    counts.push(manager.changes);
+    await advance(3_000);
+    counts.push(manager.changes);
+    runner.outcomes.set("readiness", { result: "failure", message: "503" });
+    await advance(1_100);
+    counts.push(manager.changes);
+    manager.sync([]);
+    counts.push(manager.changes);
+
+    // New worker, first result, repeated successes (no change), failure, worker gone.
+    const steps = counts.slice(1).map((count, index) => count - (counts[index] ?? 0));
+    assert.deepEqual(steps, [1, 1, 0, 1, 1]);
+  });
 });

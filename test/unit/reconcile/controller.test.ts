@@ -147,7 +147,7 @@ class Harness {
   }
 
   /** Creates a controller with its own client and ManifestDirectory, as a fresh tinylet process would. */
-  startController(): Controller {
+  startController(intervalMs?: number): Controller {
     const client = new CriClient({ socketPath: this.fake.socketPath, callTimeoutMs: 2_000 });
     const logger = new Logger({ level: "debug", write: (line) => this.logs.push(line), now: this.clock.now });
     const controller = new Controller({
@@ -156,6 +156,7 @@ class Harness {
       logger,
       podLogRoot: this.podLogRoot,
       now: this.clock.now,
+      ...(intervalMs === undefined ? {} : { intervalMs }),
     });
     this.instances.push({ controller, client });
     return controller;
@@ -241,6 +242,14 @@ function latestInstance(harness: Harness, sandboxId: string, name: string): Fake
   return latest;
 }
 
+/** Polls `condition` every 10 ms until it holds, failing after 5 s. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited >= 5_000) assert.fail("condition not met within 5 s");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
@@ -324,6 +333,64 @@ describe("Controller", () => {
     ]) {
       assert.deepEqual(request.filter?.labelSelector, { tinylet: "true" });
     }
+  });
+
+  test("unchanged inputs skip planning until a change", async (t) => {
+    const harness = await Harness.open(t);
+    await harness.writeManifest("web.yaml", SINGLE_POD);
+    const controller = harness.startController();
+    await settle(controller);
+    /** The `unchanged` field of the latest "pass finished" debug line. */
+    const lastPassUnchanged = (): string | undefined =>
+      harness.logs.filter((line) => line.includes("pass finished")).at(-1)?.match(/ unchanged=(\w+)/)?.[1];
+
+    // The pass after the one that found nothing to do has the same inputs.
+    await controller.passAndWait();
+    await controller.passAndWait();
+    assert.equal(lastPassUnchanged(), "true");
+
+    // A container that exits is a new input: the pass plans again and starts the back-off.
+    const sandbox = onlySandbox(harness);
+    harness.fake.exitContainer(latestInstance(harness, sandbox.id, "nginx").id, 1);
+    await controller.passAndWait();
+    assert.equal(lastPassUnchanged(), "false");
+    assert.ok(harness.logs.some((line) => line.includes("back-off before restarting container")));
+    harness.clock.advance(20_000);
+    await settle(controller);
+    assert.equal(latestInstance(harness, sandbox.id, "nginx").metadata.attempt, 1);
+
+    // So is an edited manifest.
+    await controller.passAndWait();
+    assert.equal(lastPassUnchanged(), "true");
+    await harness.writeManifest("web.yaml", { ...SINGLE_POD, labels: { app: "web", tier: "front" } });
+    const edited = await controller.passAndWait();
+    assert.deepEqual(edited.dispatched, ["default/web"]);
+    await settle(controller);
+    assert.notEqual(onlySandbox(harness).id, sandbox.id);
+  });
+
+  test("deferred edit runs when its worker ends", async (t) => {
+    // web's image is present; slow's must be pulled, and the pull takes 1.5 s.
+    const harness = await Harness.open(t, { images: [NGINX] });
+    harness.fake.delay("RunPodSandbox", 200);
+    harness.fake.delay("PullImage", 1_500);
+    await harness.writeManifest("web.yaml", SINGLE_POD);
+    await harness.writeManifest("slow.yaml", { ...SINGLE_POD, name: "slow", containers: [{ name: "main", image: BUSYBOX }] });
+    // The timer never fires during the test, so only the workers' ends start passes.
+    const controller = harness.startController(600_000);
+    controller.start();
+
+    // While web's worker waits for its sandbox, its manifest changes and a pass plans the new version.
+    await waitFor(() => harness.count("RunPodSandbox") === 2);
+    await harness.writeManifest("web.yaml", { ...SINGLE_POD, labels: { app: "web", tier: "front" } });
+    controller.requestPass();
+
+    // The new version runs while slow's pull still holds the other worker.
+    const edited = uidOf({ ...SINGLE_POD, labels: { app: "web", tier: "front" } });
+    await waitFor(() => harness.ownedSandboxes().some((s) => s.metadata.uid === edited && harness.instancesOf(s.id, "nginx").length === 1));
+    const slowSandbox = harness.ownedSandboxes().find((s) => s.metadata.name === "slow");
+    assert.ok(slowSandbox !== undefined);
+    assert.deepEqual(harness.instancesOf(slowSandbox.id, "main"), [], "slow's worker had not finished");
   });
 
   test("deleted manifest removes the pod", async (t) => {
