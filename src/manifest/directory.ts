@@ -11,12 +11,17 @@
  * - Problems are reported by the scan that first reads a file's new content, so a caller that logs
  *   `problems` logs each once per change. currentProblems() lists all of them at any time.
  *
+ * A scan makes blocking file system calls (stat, readdir, and open and read of changed files),
+ * because on a local file system each takes a few microseconds, while the asynchronous form of a
+ * call costs a thread-pool round trip and a promise, several times the CPU.
+ *
  * NOTE: an editor that saves by renaming `web.yaml` to `web.yaml~` and writing a new `web.yaml`
  * leaves a moment without the file. A scan in that moment returns no pod for it.
+ * NOTE: a manifests directory on a network file system that stops responding blocks the whole event loop, not only the scan.
  */
 import { createHash } from "node:crypto";
-import type { BigIntStats } from "node:fs";
-import { lstat, mkdir, readdir, realpath, stat } from "node:fs/promises";
+import { lstatSync, readdirSync, statSync, type BigIntStats } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 import { selectUniquePods, type DuplicatePod } from "./duplicates.js";
@@ -25,8 +30,8 @@ import { compareNames, isManifestFileName } from "./file-names.js";
 import { fileTooLarge, MAX_FILE_BYTES } from "./limits.js";
 import { parseManifestBytes } from "./parse.js";
 import { podKey, type Pod } from "./pod.js";
-import { errorCode, readManifestFile, statIfExists } from "./read-file.js";
-import { checkDirectoryTrust, checkFileTrust, type TrustOptions } from "./trust.js";
+import { errorCode, readManifestFileSync, statIfExistsSync } from "./read-file.js";
+import { checkDirectoryTrustSync, checkFileTrust, type TrustOptions } from "./trust.js";
 
 /** Options of ManifestDirectory. */
 export interface ManifestDirectoryOptions {
@@ -38,6 +43,8 @@ export interface ManifestDirectoryOptions {
    * with an error. Default: no checks, for tools and tests that read directories they made.
    */
   trust?: TrustOptions;
+  /** Clock in milliseconds since the epoch that file times are compared with. Default Date.now. */
+  nowMs?: () => number;
 }
 
 /** Result of one scan. */
@@ -59,7 +66,7 @@ export interface ScanStatistics {
 }
 
 /**
- * Files modified this close to the start of a scan are read again on the next scan even if their
+ * Files changed this close to the start of a scan are read again on the next scan even if their
  * stat is unchanged. A second write within the file system's timestamp granularity (up to 2 s on
  * FAT, 1 s on ext3 and HFS+) can leave size, mtime and ctime as they were.
  */
@@ -69,7 +76,7 @@ const RACY_WINDOW_MS = 2000;
 interface FileEntry {
   /** dev, ino, size, mtime and ctime of the file when it was last read, or a marker for a failure. */
   identity: string;
-  /** Whether the file must be read again on the next scan; see RACY_WINDOW_MS. */
+  /** Whether the file must be read again on the next scan; see mayChangeUnseen. */
   racy: boolean;
   /** SHA-256 of the content last parsed; undefined when the file could not be read. */
   contentHash?: string;
@@ -93,6 +100,7 @@ export class ManifestDirectory {
   readonly statistics: ScanStatistics = { reads: 0, parses: 0 };
   private readonly maxFileBytes: number;
   private readonly trust: TrustOptions | undefined;
+  private readonly nowMs: () => number;
   /** Real path of the directory as of the current scan, for the symbolic link check. */
   private realDir = "";
   /** Entries by file name, in lexical order of the names. */
@@ -104,6 +112,7 @@ export class ManifestDirectory {
     this.dir = resolve(dir);
     this.maxFileBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
     this.trust = options.trust;
+    this.nowMs = options.nowMs ?? Date.now;
   }
 
   /**
@@ -126,18 +135,22 @@ export class ManifestDirectory {
 
   private async scanOnce(): Promise<DirectoryScan> {
     const created = await this.ensureDirectory();
-    await this.checkTrust();
-    const names = await this.listManifestNames();
+    this.checkTrust();
+    const names = this.listManifestNames();
 
-    const scanStartMs = Date.now();
+    const scanStartMs = this.nowMs();
     const entries = new Map<string, FileEntry>();
     const changedFiles = new Set<string>();
+    const problems: ManifestProblem[] = [];
     for (const name of names) {
       const path = join(this.dir, name);
-      const scanned = await this.scanFile(path, this.entries.get(name), scanStartMs);
+      const scanned = this.scanFile(path, this.entries.get(name), scanStartMs);
       if (scanned === undefined) continue;
       entries.set(name, scanned.entry);
-      if (scanned.changed) changedFiles.add(path);
+      if (scanned.changed) {
+        changedFiles.add(path);
+        problems.push(...scanned.entry.problems);
+      }
     }
     this.entries = entries;
 
@@ -145,10 +158,6 @@ export class ManifestDirectory {
     const reportedDuplicates = new Set(this.duplicates.map((duplicate) => duplicate.warning.message));
     this.duplicates = duplicates;
 
-    const problems: ManifestProblem[] = [];
-    for (const [name, entry] of entries) {
-      if (changedFiles.has(join(this.dir, name))) problems.push(...entry.problems);
-    }
     for (const duplicate of duplicates) {
       const involvesChange = changedFiles.has(duplicate.winnerFile) || changedFiles.has(duplicate.loserFile);
       if (involvesChange || !reportedDuplicates.has(duplicate.warning.message)) problems.push(duplicate.warning);
@@ -161,9 +170,11 @@ export class ManifestDirectory {
   private async ensureDirectory(): Promise<boolean> {
     let stats;
     try {
-      stats = await stat(this.dir);
+      stats = statSync(this.dir, { throwIfNoEntry: false });
     } catch (err) {
-      if (errorCode(err) !== "ENOENT") throw ManifestError.from(this.dir, err, "failed to read manifest directory");
+      throw ManifestError.from(this.dir, err, "failed to read manifest directory");
+    }
+    if (stats === undefined) {
       try {
         await mkdir(this.dir, { recursive: true, mode: 0o755 });
       } catch (mkdirErr) {
@@ -178,12 +189,13 @@ export class ManifestDirectory {
   }
 
   /** Rejects the scan when the directory or a parent fails the ownership checks; warnings are the daemon's to log once. */
-  private async checkTrust(): Promise<void> {
+  private checkTrust(): void {
     if (this.trust === undefined) return;
     let findings;
     try {
-      this.realDir = await realpath(this.dir);
-      findings = await checkDirectoryTrust(this.dir, this.trust);
+      const checked = checkDirectoryTrustSync(this.dir, this.trust);
+      this.realDir = checked.realPath;
+      findings = checked.findings;
     } catch (err) {
       throw ManifestError.from(this.dir, err, "failed to check manifest directory");
     }
@@ -193,10 +205,10 @@ export class ManifestDirectory {
     }
   }
 
-  private async listManifestNames(): Promise<string[]> {
+  private listManifestNames(): string[] {
     let names: string[];
     try {
-      names = await readdir(this.dir);
+      names = readdirSync(this.dir);
     } catch (err) {
       throw ManifestError.from(this.dir, err, "failed to list manifest directory");
     }
@@ -204,10 +216,10 @@ export class ManifestDirectory {
   }
 
   /** Returns the file's entry, or undefined when it is gone or is not a regular file. */
-  private async scanFile(path: string, previous: FileEntry | undefined, scanStartMs: number): Promise<ScannedFile | undefined> {
+  private scanFile(path: string, previous: FileEntry | undefined, scanStartMs: number): ScannedFile | undefined {
     let stats: BigIntStats | undefined;
     try {
-      stats = await statIfExists(path);
+      stats = statIfExistsSync(path);
     } catch (err) {
       return this.failed(`stat-error:${errorCode(err) ?? "unknown"}`, previous, ManifestError.from(path, err, "failed to stat"));
     }
@@ -222,7 +234,7 @@ export class ManifestDirectory {
 
     let content;
     try {
-      content = await readManifestFile(path, this.maxFileBytes);
+      content = readManifestFileSync(path, this.maxFileBytes);
     } catch (err) {
       return this.failed(identity, previous, ManifestError.from(path, err));
     }
@@ -234,7 +246,7 @@ export class ManifestDirectory {
     const refused = trustFindings.find((finding) => finding.severity === "error");
     if (refused !== undefined) return this.failed(readIdentity, previous, new ManifestError(refused.detail, { file: path }));
     const trustWarnings = trustFindings.map((finding) => new ManifestWarning(finding.detail, { file: path }));
-    const racy = Number(content.stats.mtimeNs / 1_000_000n) >= scanStartMs - RACY_WINDOW_MS;
+    const racy = mayChangeUnseen(content.stats, scanStartMs);
     const contentHash = createHash("sha256").update(content.bytes).digest("hex");
     const trustMessages = trustWarnings.map((warning) => warning.message).join("\n");
     if (previous !== undefined && previous.contentHash === contentHash) {
@@ -276,10 +288,10 @@ export class ManifestDirectory {
    * Distinguishes a symbolic link whose target is missing (reported, defines no pods) from a file
    * deleted after the listing (ignored silently).
    */
-  private async scanDanglingLink(path: string, previous: FileEntry | undefined): Promise<ScannedFile | undefined> {
+  private scanDanglingLink(path: string, previous: FileEntry | undefined): ScannedFile | undefined {
     let link;
     try {
-      link = await lstat(path, { bigint: true });
+      link = lstatSync(path, { bigint: true });
     } catch {
       return undefined;
     }
@@ -294,6 +306,21 @@ export class ManifestDirectory {
 
 function identityOf(stats: BigIntStats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+}
+
+/**
+ * Returns whether a change made after a read that started at `readStartMs` could leave the file's
+ * stat as it was, so the next scan must read the file again. The kernel sets ctime to its clock on
+ * every change, and no call sets it otherwise, so a later change repeats the ctime only within one
+ * timestamp tick of it. mtime is compared too, for file systems that do not keep a ctime. Only an
+ * mtime near the read counts, because a write moves an mtime that was set far into the past or
+ * future, and a file touched into the future would otherwise be read on every scan until then.
+ */
+function mayChangeUnseen(stats: BigIntStats, readStartMs: number): boolean {
+  // NOTE: where ctime is not kept, a same-size rewrite that restores an mtime far from the read goes unseen.
+  const ctimeMs = Number(stats.ctimeMs);
+  const mtimeMs = Number(stats.mtimeMs);
+  return ctimeMs >= readStartMs - RACY_WINDOW_MS || Math.abs(mtimeMs - readStartMs) <= RACY_WINDOW_MS;
 }
 
 /** Returns whether the bytes are only whitespace, after an optional UTF-8 byte order mark. */

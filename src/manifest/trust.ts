@@ -9,8 +9,7 @@
  * daemon runs with --allow-insecure-manifests (ownership and mode) or --allow-symlinks-outside
  * (link targets), which turn the error into a warning. A group-writable path is only warned about.
  */
-import type { BigIntStats, Stats } from "node:fs";
-import { realpath, stat } from "node:fs/promises";
+import { realpathSync, statSync, type BigIntStats, type Stats } from "node:fs";
 import { dirname, sep } from "node:path";
 
 /** Settings of the ownership, mode and link checks. */
@@ -81,18 +80,34 @@ export function checkOwnerAndMode(path: string, kind: Kind, stats: Stats | BigIn
   return findings;
 }
 
+/** Result of checking the manifests directory and its parents. */
+export interface DirectoryTrust {
+  /** Path of the manifests directory with every symbolic link resolved. */
+  realPath: string;
+  findings: TrustFinding[];
+}
+
 /**
  * Checks the manifests directory and every parent directory up to the root. The directory is
  * resolved first, so a directory reached through a symbolic link is checked where it really is.
+ * Throws the file system's error when a path cannot be resolved or stat'ed.
+ *
+ * It blocks for one realpath(3) and one stat per path component, a few microseconds each on a
+ * local file system, so every scan can afford to run it.
  */
-export async function checkDirectoryTrust(dir: string, options: TrustOptions): Promise<TrustFinding[]> {
-  const real = await realpath(dir);
-  const findings = checkOwnerAndMode(real, "manifests directory", await stat(real), options);
-  for (let parent = dirname(real); ; parent = dirname(parent)) {
-    findings.push(...checkOwnerAndMode(parent, "parent directory", await stat(parent), options));
+export function checkDirectoryTrustSync(dir: string, options: TrustOptions): DirectoryTrust {
+  const realPath = realpathSync.native(dir);
+  const findings = checkOwnerAndMode(realPath, "manifests directory", statSync(realPath), options);
+  for (let parent = dirname(realPath); ; parent = dirname(parent)) {
+    findings.push(...checkOwnerAndMode(parent, "parent directory", statSync(parent), options));
     if (dirname(parent) === parent) break;
   }
-  return findings;
+  return { realPath, findings };
+}
+
+/** Checks the directory like checkDirectoryTrustSync and returns only the findings. */
+export async function checkDirectoryTrust(dir: string, options: TrustOptions): Promise<TrustFinding[]> {
+  return checkDirectoryTrustSync(dir, options).findings;
 }
 
 /**

@@ -37,8 +37,8 @@ export async function prepareContainer(
 ): Promise<ContainerContext> {
   await preparePodVolumes(pod, node.stateDir);
 
-  const podIPs = pod.hostNetwork ? [] : await sandboxIPs(cri, sandboxId);
-  const context: ContainerContext = { node, podIPs, image: await imageUser(cri, container.image) };
+  const [podIPs, image] = await Promise.all([pod.hostNetwork ? [] : sandboxIPs(cri, sandboxId), imageUser(cri, container.image)]);
+  const context: ContainerContext = { node, podIPs, image };
   const ips = effectivePodIPs(pod, context);
   if (ips.length > 0) {
     await writeHostsFile(pod, ips, node);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { statSync, unlinkSync } from "node:fs";
 import { appendFile, chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, truncate, unlink, utimes, writeFile } from "node:fs/promises";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
@@ -34,10 +35,29 @@ function smallPod(name: string, command = "sleep 3600"): string {
   return `name: ${name}\ncontainers: [{name: main, image: busybox, command: [sh, -c, "${command}"]}]\n`;
 }
 
-/** Sets a file's mtime one minute back, so the directory trusts its cached stat. */
-async function age(path: string): Promise<void> {
-  const past = new Date(Date.now() - 60_000);
-  await utimes(path, past, past);
+/**
+ * Returns a clock one minute ahead, so that to a directory using it every file was changed long
+ * ago and its cached stat is trusted. A file's ctime cannot be set back, so the clock moves instead.
+ */
+function minuteAhead(): () => number {
+  return () => Date.now() + 60_000;
+}
+
+/**
+ * Replaces fs.statSync for the duration of `run`, as seen by every module that imports it (this
+ * one too), with the function that `replace` builds from the original.
+ */
+async function withStatSync<T>(replace: (original: typeof statSync) => typeof statSync, run: () => Promise<T>): Promise<T> {
+  const fs = createRequire(import.meta.url)("node:fs") as typeof import("node:fs");
+  const original = fs.statSync;
+  Object.assign(fs, { statSync: replace(original) });
+  syncBuiltinESMExports();
+  try {
+    return await run();
+  } finally {
+    Object.assign(fs, { statSync: original });
+    syncBuiltinESMExports();
+  }
 }
 
 function keys(scan: DirectoryScan): string[] {
@@ -117,20 +137,20 @@ describe("ManifestDirectory: files read", () => {
     await writeFile(join(dir, "vanishing.yaml"), smallPod("vanishing"));
 
     // Deterministic race: delete the file right after the directory has been listed.
-    const fsPromises = createRequire(import.meta.url)("node:fs/promises") as typeof import("node:fs/promises");
-    const originalReaddir = fsPromises.readdir;
-    const patched = async (...args: Parameters<typeof originalReaddir>) => {
-      const names = await originalReaddir(...args);
-      await unlink(join(dir, "vanishing.yaml")).catch(() => undefined);
+    const fs = createRequire(import.meta.url)("node:fs") as typeof import("node:fs");
+    const originalReaddir = fs.readdirSync;
+    const patched = (...args: Parameters<typeof originalReaddir>) => {
+      const names = originalReaddir(...args);
+      unlinkSync(join(dir, "vanishing.yaml"));
       return names;
     };
-    Object.assign(fsPromises, { readdir: patched });
+    Object.assign(fs, { readdirSync: patched });
     syncBuiltinESMExports();
     let scan: DirectoryScan;
     try {
       scan = await new ManifestDirectory(dir).scan();
     } finally {
-      Object.assign(fsPromises, { readdir: originalReaddir });
+      Object.assign(fs, { readdirSync: originalReaddir });
       syncBuiltinESMExports();
     }
 
@@ -214,9 +234,8 @@ describe("ManifestDirectory: cache", () => {
     const dir = await freshDir();
     for (const name of ["a", "b", "c"]) {
       await writeFile(join(dir, `${name}.yaml`), smallPod(name));
-      await age(join(dir, `${name}.yaml`));
     }
-    const directory = new ManifestDirectory(dir);
+    const directory = new ManifestDirectory(dir, { nowMs: minuteAhead() });
 
     const first = await directory.scan();
     assert.equal(directory.statistics.reads, 3);
@@ -230,13 +249,11 @@ describe("ManifestDirectory: cache", () => {
     const dir = await freshDir();
     for (const name of ["a", "b"]) {
       await writeFile(join(dir, `${name}.yaml`), smallPod(name));
-      await age(join(dir, `${name}.yaml`));
     }
-    const directory = new ManifestDirectory(dir);
+    const directory = new ManifestDirectory(dir, { nowMs: minuteAhead() });
     await directory.scan();
 
     await writeFile(join(dir, "b.yaml"), smallPod("b", "sleep 1"));
-    await age(join(dir, "b.yaml"));
     const scan = await directory.scan();
     assert.equal(directory.statistics.reads, 3);
     assert.deepEqual(podNamed(scan, "b").containers[0]?.command, ["sh", "-c", "sleep 1"]);
@@ -246,15 +263,82 @@ describe("ManifestDirectory: cache", () => {
     const dir = await freshDir();
     const path = join(dir, "a.yaml");
     await writeFile(path, smallPod("a", "sleep 1111"));
-    await age(path);
     const { mtime } = await stat(path);
-    const directory = new ManifestDirectory(dir);
+    const directory = new ManifestDirectory(dir, { nowMs: minuteAhead() });
     await directory.scan();
 
     await writeFile(path, smallPod("a", "sleep 2222"));
     await utimes(path, mtime, mtime);
     const scan = await directory.scan();
     assert.deepEqual(podNamed(scan, "a").containers[0]?.command, ["sh", "-c", "sleep 2222"]);
+    assert.equal(directory.statistics.reads, 2);
+  });
+
+  it("sees a rewrite within one timestamp tick", async () => {
+    const dir = await freshDir();
+    const path = join(dir, "a.yaml");
+    await writeFile(path, smallPod("a", "sleep 1111"));
+    // An mtime set far back does not hide the recent change, since the ctime shows it.
+    const past = new Date(Date.now() - 60_000);
+    await utimes(path, past, past);
+    const directory = new ManifestDirectory(dir);
+    await directory.scan();
+    const beforeRewrite = statSync(path, { bigint: true });
+
+    await writeFile(path, smallPod("a", "sleep 2222"));
+    await utimes(path, past, past);
+    // A file system with coarse timestamps would show the stat of before the rewrite.
+    const coarseStat = (original: typeof statSync) =>
+      ((target: string, options?: object) => (target === path ? beforeRewrite : original(target, options as never))) as typeof statSync;
+    const scan = await withStatSync(coarseStat, () => directory.scan());
+    assert.deepEqual(podNamed(scan, "a").containers[0]?.command, ["sh", "-c", "sleep 2222"]);
+  });
+
+  it("stops rereading once the change is old", async () => {
+    const dir = await freshDir();
+    await writeFile(join(dir, "a.yaml"), smallPod("a"));
+    let nowMs = Date.now();
+    const directory = new ManifestDirectory(dir, { nowMs: () => nowMs });
+
+    const reads: number[] = [];
+    for (const stepMs of [0, 0, 3_000, 0, 0]) {
+      nowMs += stepMs;
+      await directory.scan();
+      reads.push(directory.statistics.reads);
+    }
+    // The read at the first late scan is needed: the scan before it read the file within the window.
+    assert.deepEqual(reads, [1, 2, 3, 3, 3]);
+    assert.equal(directory.statistics.parses, 1);
+  });
+
+  it("rereads while the mtime is recent", async () => {
+    const dir = await freshDir();
+    const path = join(dir, "a.yaml");
+    await writeFile(path, smallPod("a"));
+    const clock = minuteAhead();
+    // To this clock the ctime is a minute old, so only the mtime shows the change, as on a file
+    // system that does not keep ctime.
+    const recent = new Date(clock());
+    await utimes(path, recent, recent);
+    const directory = new ManifestDirectory(dir, { nowMs: clock });
+
+    await directory.scan();
+    await directory.scan();
+    assert.equal(directory.statistics.reads, 2);
+  });
+
+  it("does not reread a file dated in the future", async () => {
+    const dir = await freshDir();
+    const path = join(dir, "a.yaml");
+    await writeFile(path, smallPod("a"));
+    const future = new Date(Date.now() + 3_600_000);
+    await utimes(path, future, future);
+    const directory = new ManifestDirectory(dir, { nowMs: minuteAhead() });
+
+    await directory.scan();
+    const second = await directory.scan();
+    assert.equal(directory.statistics.reads, 1);
+    assert.deepEqual(keys(second), ["default/a"]);
   });
 
   it("rereads a recently modified file but parses it once", async () => {

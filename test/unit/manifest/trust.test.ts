@@ -46,6 +46,13 @@ function messages(scan: DirectoryScan, severity: "error" | "warning"): string[] 
   return scan.problems.filter((problem) => problem.severity === severity).map((problem) => problem.message);
 }
 
+async function rejectsStartingWith(promise: Promise<unknown>, prefix: string): Promise<void> {
+  await assert.rejects(promise, (error: Error) => {
+    assert.ok(error.message.startsWith(prefix), error.message);
+    return true;
+  });
+}
+
 /** Builds a stat-like value for checkOwnerAndMode. */
 function stats(mode: number, uid = 0, gid = 0): { mode: number; uid: number; gid: number } {
   return { mode, uid, gid };
@@ -157,6 +164,47 @@ describe("manifest directory with trust checks", () => {
 
     await chmod(dir, 0o755);
     assert.deepEqual(names(await directory.scan()), ["web"]);
+  });
+
+  it("rejects directory made world-writable later", async () => {
+    const dir = await freshDir();
+    await writeFile(join(dir, "web.yaml"), pod("web"));
+    const directory = new ManifestDirectory(dir, { trust: defaultTrustOptions() });
+    assert.deepEqual(names(await directory.scan()), ["web"]);
+
+    await chmod(dir, 0o777);
+    await rejectsStartingWith(directory.scan(), `${dir}: manifests directory is writable by every user (mode 0777)`);
+    await chmod(dir, 0o755);
+    assert.deepEqual(names(await directory.scan()), ["web"]);
+  });
+
+  it("rejects parent made world-writable later", async () => {
+    const parent = await freshDir();
+    const dir = join(parent, "manifests");
+    await mkdir(dir);
+    const directory = new ManifestDirectory(dir, { trust: defaultTrustOptions() });
+    await directory.scan();
+
+    await chmod(parent, 0o777);
+    await rejectsStartingWith(directory.scan(), `${parent}: parent directory is writable by every user`);
+  });
+
+  it("checks the target of a directory replaced by a link", async () => {
+    const dir = await freshDir();
+    await writeFile(join(dir, "web.yaml"), pod("web"));
+    const directory = new ManifestDirectory(dir, { trust: defaultTrustOptions() });
+    assert.deepEqual(names(await directory.scan()), ["web"]);
+
+    const elsewhere = await freshDir();
+    await writeFile(join(elsewhere, "intruder.yaml"), pod("intruder"));
+    await chmod(elsewhere, 0o777);
+    await rename(dir, `${dir}.old`);
+    await symlink(elsewhere, dir);
+    await rejectsStartingWith(directory.scan(), `${elsewhere}: manifests directory is writable by every user`);
+
+    // Once the target is secure, it is read where it really is, like any linked directory.
+    await chmod(elsewhere, 0o755);
+    assert.deepEqual(names(await directory.scan()), ["intruder"]);
   });
 
   it("refuses a world-writable parent directory", async () => {
