@@ -1,8 +1,9 @@
-import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 
 import { CriError } from "./errors.js";
 import * as pb from "./gen/runtime_pb.js";
+import { Code, GrpcError } from "./grpc-status.js";
+import { GrpcTransport } from "./grpc-transport.js";
 
 /** Options of a CriClient. */
 export interface CriClientOptions {
@@ -30,7 +31,7 @@ export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 /** Default deadline of an image pull, in milliseconds. */
 export const DEFAULT_PULL_TIMEOUT_MS = 300_000;
 
-/** Largest response accepted, in bytes; lists of many containers exceed grpc-js' 4 MiB default. */
+/** Largest response accepted, in bytes; lists of many containers exceed gRPC's usual 4 MiB default. */
 const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const RUNTIME = "/runtime.v1.RuntimeService/";
@@ -42,7 +43,7 @@ const IMAGE = "/runtime.v1.ImageService/";
  */
 export class CriClient {
   readonly socketPath: string;
-  private readonly client: Client;
+  private readonly transport: GrpcTransport;
   private readonly callTimeoutMs: number;
   private readonly pullTimeoutMs: number;
   private readonly onCall: ((event: CriCallEvent) => void) | undefined;
@@ -52,17 +53,16 @@ export class CriClient {
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.pullTimeoutMs = options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
     this.onCall = options.onCall;
-    this.client = new Client(`unix:${options.socketPath}`, credentials.createInsecure(), {
-      "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
-      // Reconnect quickly after a runtime restart; grpc-js otherwise waits up to 120 s.
-      "grpc.max_reconnect_backoff_ms": 2_000,
-      "grpc.initial_reconnect_backoff_ms": 200,
+    // The transport connects on the first call and again on the first call after the runtime went away.
+    this.transport = new GrpcTransport({
+      target: { socketPath: options.socketPath },
+      maxReceiveMessageBytes: MAX_RECEIVE_MESSAGE_BYTES,
     });
   }
 
-  /** Closes the connection; calls made afterwards fail. */
+  /** Closes the connection; calls in flight may finish, and calls made afterwards fail. */
   close(): void {
-    this.client.close();
+    this.transport.close();
   }
 
   async version(): Promise<pb.VersionResponse> {
@@ -194,7 +194,7 @@ export class CriClient {
     return response.imageRef;
   }
 
-  private call<I extends DescMessage, O extends DescMessage>(
+  private async call<I extends DescMessage, O extends DescMessage>(
     service: string,
     method: string,
     requestSchema: I,
@@ -203,28 +203,27 @@ export class CriClient {
     timeoutMs = this.callTimeoutMs,
   ): Promise<MessageShape<O>> {
     const started = performance.now();
-    const message = create(requestSchema, request);
+    let response: MessageShape<O>;
+    try {
+      const bytes = await this.transport.unary(service + method, toBinary(requestSchema, create(requestSchema, request)), timeoutMs);
+      response = decodeResponse(responseSchema, bytes);
+    } catch (error) {
+      const criError = CriError.from(method, this.socketPath, error);
+      this.onCall?.({ method, durationMs: performance.now() - started, error: criError });
+      throw criError;
+    }
 
-    return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(
-        service + method,
-        (value: MessageShape<I>) => Buffer.from(toBinary(requestSchema, value)),
-        (bytes: Buffer) => fromBinary(responseSchema, bytes),
-        message,
-        new Metadata(),
-        { deadline: Date.now() + timeoutMs },
-        (error: ServiceError | null, response?: MessageShape<O>) => {
-          const durationMs = performance.now() - started;
-          if (error !== null || response === undefined) {
-            const criError = CriError.from(method, this.socketPath, error ?? new Error("empty response"));
-            this.onCall?.({ method, durationMs, error: criError });
-            reject(criError);
-            return;
-          }
-          this.onCall?.({ method, durationMs });
-          resolve(response);
-        },
-      );
-    });
+    this.onCall?.({ method, durationMs: performance.now() - started });
+    return response;
+  }
+}
+
+/** Decodes a response message; bytes that are not a valid message fail with INTERNAL, as in gRPC clients. */
+function decodeResponse<O extends DescMessage>(schema: O, bytes: Uint8Array): MessageShape<O> {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new GrpcError(Code.INTERNAL, `invalid ${schema.typeName} message: ${reason}`, { cause: error });
   }
 }

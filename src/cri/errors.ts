@@ -1,7 +1,7 @@
-import { status as GrpcStatus } from "@grpc/grpc-js";
+import { Code, codeName } from "./grpc-status.js";
 
-/** gRPC status codes by name, for callers that branch on them. */
-export const Code = GrpcStatus;
+/** gRPC status codes by name, for callers that branch on them, and their names for messages. */
+export { Code, codeName };
 
 /**
  * An error from one CRI call: the method comes first, the gRPC status code is kept, and the
@@ -63,14 +63,8 @@ export class CriError extends Error {
   }
 }
 
-/** Returns the lowercase name of a gRPC status code, such as `deadline exceeded`. */
-export function codeName(code: number): string {
-  const name = Code[code as GrpcStatus];
-  return typeof name === "string" ? name.toLowerCase().replaceAll("_", " ") : `code ${code}`;
-}
-
 /**
- * Maps the OS error that grpc-js embeds in its UNAVAILABLE details to a sentence for a person,
+ * Maps the OS error that the transport keeps in its UNAVAILABLE details to a sentence for a person,
  * or returns undefined when the details show no connection failure.
  */
 function describeConnectionFailure(details: string, socketPath: string): string | undefined {

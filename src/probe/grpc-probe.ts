@@ -1,7 +1,7 @@
 /** gRPC probes: grpc.health.v1.Health/Check, success when the status is SERVING. */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 
+import { GrpcError, GrpcTransport } from "../cri/index.js";
 import type { ProbeOutcome } from "./state.js";
 
 const CHECK_METHOD = "/grpc.health.v1.Health/Check";
@@ -29,32 +29,22 @@ export function decodeHealthCheckStatus(bytes: Uint8Array): number {
 }
 
 /** Calls Health/Check on `host:port` over plaintext; any error is a failure, as in kubelet. */
-export function runGrpcProbe(host: string, port: number, service: string, timeoutSeconds: number): Promise<ProbeOutcome> {
-  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-  const client = new Client(address, credentials.createInsecure());
-  return new Promise<ProbeOutcome>((resolve) => {
-    client.makeUnaryRequest(
-      CHECK_METHOD,
-      (request: string) => Buffer.from(encodeHealthCheckRequest(request)),
-      // Wrapped in an object because grpc-js takes a falsy message (status 0, UNKNOWN) for no message.
-      (bytes: Buffer) => ({ status: decodeHealthCheckStatus(bytes) }),
-      service,
-      new Metadata(),
-      { deadline: Date.now() + timeoutSeconds * 1000 },
-      (error: ServiceError | null, response?: { status: number }) => {
-        const status = response?.status;
-        if (error !== null || status === undefined) {
-          const detail = error?.details || error?.message || "empty response";
-          resolve({ result: "failure", message: `grpc health check on ${address}: ${detail}` });
-          return;
-        }
-        if (status === 1) {
-          resolve({ result: "success", message: "" });
-          return;
-        }
-        const name = SERVING_STATUS[status] ?? `status ${status}`;
-        resolve({ result: "failure", message: `service unhealthy (responded with "${name}")` });
-      },
-    );
-  }).finally(() => client.close());
+export async function runGrpcProbe(host: string, port: number, service: string, timeoutSeconds: number): Promise<ProbeOutcome> {
+  const transport = new GrpcTransport({ target: { host, port } });
+  let status: number;
+  try {
+    const response = await transport.unary(CHECK_METHOD, encodeHealthCheckRequest(service), timeoutSeconds * 1000);
+    status = decodeHealthCheckStatus(response);
+  } catch (error) {
+    const detail = error instanceof GrpcError ? error.details : error instanceof Error ? error.message : String(error);
+    return { result: "failure", message: `grpc health check on ${transport.address}: ${detail}` };
+  } finally {
+    transport.close();
+  }
+
+  if (status === 1) {
+    return { result: "success", message: "" };
+  }
+  const name = SERVING_STATUS[status] ?? `status ${status}`;
+  return { result: "failure", message: `service unhealthy (responded with "${name}")` };
 }
