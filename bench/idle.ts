@@ -18,11 +18,15 @@ import { IMAGE, type BenchPod } from "./workload.js";
 
 const LIST_FLOOR_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "list-floor.js");
 
-/** List pairs the floor makes for its measurement. */
-const LIST_FLOOR_PAIRS = 40;
 
 /** Passes to let go by after the last start, so the window contains only idle passes. */
 const SETTLE_PASSES = 2;
+
+/**
+ * Minimum time from the last start to the window. tinylet reads a manifest again on each pass
+ * while the file is younger than 2 s, and an idle directory has no such file.
+ */
+const SETTLE_MIN_MS = 3_000;
 
 /** One idle measurement. */
 export interface IdleResult {
@@ -100,21 +104,26 @@ async function measureIdle(
   const started = await tinylet.waitForPods("started container", keys, from, WAIT_TIMEOUT_MS);
   const startAllMs = Math.max(...[...started.values()].map((event) => event.timeMs)) - writtenAt;
 
+  const settleUntil = Date.now() + SETTLE_MIN_MS;
   for (let pass = 0; pass < SETTLE_PASSES; pass++) {
     await tinylet.waitFor("an idle pass", (event) => event.msg === "pass finished", tinylet.events.length, WAIT_TIMEOUT_MS);
   }
+  await delay(Math.max(0, settleUntil - Date.now()));
 
+  // The floor makes its List calls at tinylet's interval during the same window, in a process of its own.
+  const intervalMs = parseInterval(interval);
+  const floorRun = runListFloor(socket, Math.max(1, Math.round(windowMs / intervalMs)), intervalMs);
   const windowFrom = tinylet.events.length;
   const before = await sampleProcess(tinylet.pid);
   await delay(windowMs);
   const after = await sampleProcess(tinylet.pid);
+  const listFloor = await floorRun;
   const passes = tinylet.events.slice(windowFrom).filter((event) => event.msg === "pass finished");
   const busyPasses = passes.filter((event) => event.fields["dispatched"] !== 0);
   if (busyPasses.length > 0) {
     ctx.note(`idle ${runtime} ${pods.length}: ${busyPasses.length} pass(es) in the window had work; the figures include it`);
   }
 
-  const listFloor = await runListFloor(socket);
 
   let removeAllMs: number | undefined;
   if (removeAfter) {
@@ -143,8 +152,18 @@ async function measureIdle(
   };
 }
 
-/** Runs list-floor.js in a child process against `socket` and returns its result. */
-async function runListFloor(socket: string): Promise<ListFloorResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, [LIST_FLOOR_SCRIPT, socket, String(LIST_FLOOR_PAIRS)], { timeout: 60_000 });
+/** Runs list-floor.js in a child process against `socket`: `pairs` pairs of List calls, one every `intervalMs`. */
+async function runListFloor(socket: string, pairs: number, intervalMs: number): Promise<ListFloorResult> {
+  const args = [LIST_FLOOR_SCRIPT, socket, String(pairs), String(intervalMs)];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 + pairs * intervalMs });
   return JSON.parse(stdout) as ListFloorResult;
+}
+
+/** Returns the milliseconds of a duration such as "500ms" or "2s", as tinylet's --interval reads it. */
+function parseInterval(interval: string): number {
+  const match = /^(\d+)(ms|s)$/.exec(interval);
+  if (match === null) {
+    throw new Error(`unsupported interval ${interval}`);
+  }
+  return Number(match[1]) * (match[2] === "s" ? 1000 : 1);
 }

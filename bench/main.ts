@@ -45,9 +45,9 @@ const FLOOR_SEQUENTIAL_REPETITIONS = 1;
 const TINYLET_PARALLELS = [4, 8];
 /** Pods written one at a time for the file event latency; p99 of fewer than 100 samples is their maximum. */
 const LATENCY_SAMPLES = 40;
-/** Pods running on containerd for the idle measurement, and its window in milliseconds. */
+/** Pods running on containerd for the idle measurement, and its window in milliseconds: the minute. */
 const IDLE_PODS = 100;
-const IDLE_WINDOW_MS = 20_000;
+const IDLE_WINDOW_MS = 60_000;
 /** Pod counts on the fake runtime, with a shorter interval so a short window contains enough passes to time. */
 const SCALING_PODS = [10, 100, 300];
 const SCALING_INTERVAL = "500ms";

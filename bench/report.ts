@@ -36,6 +36,10 @@ const RATIO_LIMIT = 1.1;
 const SINGLE_POD_ALLOWANCE_MS = 50;
 const EVENT_P50_LIMIT_MS = 20;
 const EVENT_P99_LIMIT_MS = 50;
+/** Idle targets, with 100 pods on containerd. */
+const IDLE_BEYOND_LISTS_LIMIT_MS = 5;
+const IDLE_RSS_LIMIT_MB = 80;
+const IDLE_CPU_LIMIT_PERCENT = 1;
 
 /** Returns the report as text. */
 export function renderReport(results: BenchResults): string {
@@ -100,6 +104,15 @@ export function renderReport(results: BenchResults): string {
   const p99 = percentile(firstCall, 99);
   rows.push(["file event -> first CRI call, p50", "-", formatMs(p50), "-", `<= ${EVENT_P50_LIMIT_MS} ms`, verdict(p50, EVENT_P50_LIMIT_MS)]);
   rows.push(["file event -> first CRI call, p99", "-", formatMs(p99), "-", `<= ${EVENT_P99_LIMIT_MS} ms`, verdict(p99, EVENT_P99_LIMIT_MS)]);
+  const idle = results.idle.find((result) => result.runtime === "containerd");
+  if (idle !== undefined) {
+    const label = `idle, ${idle.pods} pods`;
+    const beyond = idle.cpuMsPerPass - idle.listFloor.cpuMsPerPair;
+    const rssMB = (idle.rssKiB * 1024) / 1e6;
+    rows.push([`${label}: CPU per pass`, formatMs(idle.listFloor.cpuMsPerPair), formatMs(idle.cpuMsPerPass), ratio(idle.cpuMsPerPass, idle.listFloor.cpuMsPerPair), `<= lists + ${IDLE_BEYOND_LISTS_LIMIT_MS} ms`, verdict(beyond, IDLE_BEYOND_LISTS_LIMIT_MS)]);
+    rows.push([`${label}: CPU over ${Math.round(idle.windowMs / 1000)} s`, "-", `${idle.cpuPercent.toFixed(2)} %`, "-", `<= ${IDLE_CPU_LIMIT_PERCENT} % of a core`, verdict(idle.cpuPercent, IDLE_CPU_LIMIT_PERCENT)]);
+    rows.push([`${label}: resident memory`, "-", `${rssMB.toFixed(1)} MB`, "-", `<= ${IDLE_RSS_LIMIT_MB} MB`, verdict(rssMB, IDLE_RSS_LIMIT_MB)]);
+  }
   out.push(renderTable(["scenario", "floor", "tinylet", "ratio", "target", "result"], rows));
 
   const floorRan = results.floorParallels.some((parallel) => get(KEY.burstStart("floor", parallel)).length > 0);
@@ -184,7 +197,8 @@ function renderIdle(idle: readonly IdleResult[]): string[] {
     `${(result.peakRssKiB / 1024).toFixed(1)} MiB`,
   ]);
   const lines = [
-    "Idle passes (CPU from /proc/PID/stat, 10 ms ticks; LISTS FLOOR = a bare client's CPU per ListPodSandbox + ListContainers pair):",
+    "Idle passes (CPU of all threads from /proc/PID/task/*/schedstat; LISTS FLOOR = CPU per interval of a bare client that makes",
+    "ListPodSandbox + ListContainers once per interval in the same window, in a process of its own):",
     renderTable(["runtime", "pods", "interval", "window", "passes", "cpu/pass", "lists floor", "beyond lists", "pass wall", "cpu % core", "rss", "peak rss"], rows),
   ];
   for (const result of idle) {

@@ -292,14 +292,15 @@ export class Controller {
         continue;
       }
       settled = false;
-      if (this.dispatch(plan, listedAt)) {
+      const outcome = this.dispatch(plan, listedAt);
+      if (outcome === "dispatched") {
         result.dispatched.push(plan.key);
       } else {
         result.deferred.push(plan.key);
         // A worker already busy with this pod version ends with a pass when it is the last one
         // running; only a newer version (an edit or a deletion) needs a pass at once. Otherwise
         // every timer pass during a burst would add one pass per running worker.
-        if (!this.busyWithVersion(plan)) this.deferred.add(plan.key);
+        if (outcome === "busy" && !this.busyWithVersion(plan)) this.deferred.add(plan.key);
       }
     }
 
@@ -400,16 +401,19 @@ export class Controller {
     }
   }
 
-  /** Hands a plan to its pod's worker; returns false when the worker is busy with an older plan. */
-  private dispatch(plan: PodPlan, listedAt: number): boolean {
+  /**
+   * Hands a plan to its pod's worker. Returns "busy" when the worker runs an older plan, and
+   * "stale" when it finished after this pass listed the runtime, so the plan may not see its work
+   * and another pass is requested.
+   */
+  private dispatch(plan: PodPlan, listedAt: number): "dispatched" | "busy" | "stale" {
     const worker = this.workers.get(plan.key) ?? { kind: "idle", finishedAt: 0 };
     if (worker.kind === "running") {
-      return false;
+      return "busy";
     }
     if (worker.kind === "idle" && worker.finishedAt >= listedAt) {
-      // The worker finished after this pass listed the runtime, so the plan may not see its work.
       this.passRequested = true;
-      return false;
+      return "stale";
     }
     // A queued plan has not run yet, so the newer plan from a fresher list replaces it.
     const wasQueued = worker.kind === "queued";
@@ -417,7 +421,7 @@ export class Controller {
     if (!wasQueued) {
       this.runQueued();
     }
-    return true;
+    return "dispatched";
   }
 
   /** Reports whether the pod's worker is running a plan for the same pod version (UID, or deletion) as `plan`. */
@@ -528,6 +532,9 @@ export class Controller {
       if (worker.kind === "idle" && !keys.has(key)) {
         this.workers.delete(key);
       }
+    }
+    for (const key of this.deferred) {
+      if (!keys.has(key)) this.deferred.delete(key);
     }
     for (const key of this.waitingLogged.keys()) {
       if (!keys.has(key.slice(0, key.lastIndexOf("/")))) {
