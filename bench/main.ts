@@ -45,7 +45,7 @@ const FLOOR_SEQUENTIAL_REPETITIONS = 1;
 const TINYLET_PARALLELS = [4, 8];
 /** Pods written one at a time for the file event latency; p99 of fewer than 100 samples is their maximum. */
 const LATENCY_SAMPLES = 30;
-/** Pods running on containerd for the idle measurement, and its window in milliseconds: the minute. */
+/** Pods running on containerd for the idle measurement, and its window in milliseconds: the idle CPU target is a share over a minute. */
 const IDLE_PODS = 100;
 const IDLE_WINDOW_MS = 60_000;
 /** Pod counts on the fake runtime, with a shorter interval so a short window contains enough passes to time. */

@@ -11,9 +11,9 @@
  * - Problems are reported by the scan that first reads a file's new content, so a caller that logs
  *   `problems` logs each once per change. currentProblems() lists all of them at any time.
  *
- * A scan makes blocking file system calls (stat, readdir, and open and read of changed files),
- * because on a local file system each takes a few microseconds, while the asynchronous form of a
- * call costs a thread-pool round trip and a promise, several times the CPU.
+ * A scan makes blocking file system calls (stat, readdir, and open and read of changed files).
+ * On a local file system each takes a few microseconds, and the asynchronous form of a call costs
+ * several times that CPU in a thread-pool round trip and a promise.
  *
  * NOTE: an editor that saves by renaming `web.yaml` to `web.yaml~` and writing a new `web.yaml`
  * leaves a moment without the file. A scan in that moment returns no pod for it.

@@ -36,7 +36,12 @@ export async function runGrpcProbe(host: string, port: number, service: string, 
     const response = await transport.unary(CHECK_METHOD, encodeHealthCheckRequest(service), timeoutSeconds * 1000);
     status = decodeHealthCheckStatus(response);
   } catch (error) {
-    const detail = error instanceof GrpcError ? error.details : error instanceof Error ? error.message : String(error);
+    let detail = String(error);
+    if (error instanceof GrpcError) {
+      detail = error.details;
+    } else if (error instanceof Error) {
+      detail = error.message;
+    }
     return { result: "failure", message: `grpc health check on ${transport.address}: ${detail}` };
   } finally {
     transport.close();

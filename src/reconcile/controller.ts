@@ -297,9 +297,9 @@ export class Controller {
         result.dispatched.push(plan.key);
       } else {
         result.deferred.push(plan.key);
-        // A worker already busy with this pod version ends with a pass when it is the last one
-        // running; only a newer version (an edit or a deletion) needs a pass at once. Otherwise
-        // every timer pass during a burst would add one pass per running worker.
+        // A worker busy with this pod version gets its check from the pass after the last worker.
+        // Only a newer version (an edit or a deletion) needs a pass as soon as the worker ends,
+        // because otherwise every timer pass during a burst adds one pass per running worker.
         if (outcome === "busy" && !this.busyWithVersion(plan)) this.deferred.add(plan.key);
       }
     }

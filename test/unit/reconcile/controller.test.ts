@@ -385,7 +385,7 @@ describe("Controller", () => {
     await harness.writeManifest("web.yaml", { ...SINGLE_POD, labels: { app: "web", tier: "front" } });
     controller.requestPass();
 
-    // The new version runs while slow's pull still holds the other worker.
+    // The new version runs while slow's pull still occupies the other worker.
     const edited = uidOf({ ...SINGLE_POD, labels: { app: "web", tier: "front" } });
     await waitFor(() => harness.ownedSandboxes().some((s) => s.metadata.uid === edited && harness.instancesOf(s.id, "nginx").length === 1));
     const slowSandbox = harness.ownedSandboxes().find((s) => s.metadata.name === "slow");
