@@ -141,7 +141,7 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
   if (trust.allowSymlinksOutside) log.warn(`${ALLOW_SYMLINKS_FLAG} is set: manifest links to files outside the directory are read`);
 
   const metrics = new Metrics();
-  const cri = new CriClient({ socketPath: socket, onCall: (event) => metrics.observeCriCall(event) });
+  const cri = new CriClient({ socketPath: socket, onCall: (event) => metrics.observeCriCall(event), reuseListItems: true });
   const services = createDaemonServices(cri, metrics, node, log, () => controller.requestPass());
   const manifests = new ManifestDirectory(manifestsDir, { trust });
   const privileges = new PrivilegeLog(log, [manifestsDir, path.dirname(socket)]);

@@ -4,6 +4,7 @@ import { CriError } from "./errors.js";
 import * as pb from "./gen/runtime_pb.js";
 import { Code, GrpcError } from "./grpc-status.js";
 import { GrpcTransport } from "./grpc-transport.js";
+import { ListItemCache } from "./list-cache.js";
 
 /** Options of a CriClient. */
 export interface CriClientOptions {
@@ -15,6 +16,13 @@ export interface CriClientOptions {
   pullTimeoutMs?: number;
   /** Receives one event per finished call, for metrics and debug logs. */
   onCall?: (event: CriCallEvent) => void;
+  /**
+   * Keeps the decoded items of ListPodSandbox and of ListContainers without a sandbox filter, and
+   * reuses each item whose encoded bytes come back unchanged, so a daemon that lists every few
+   * seconds decodes only what changed. The items returned are then shared between calls and must
+   * not be modified. Default false.
+   */
+  reuseListItems?: boolean;
 }
 
 /** One finished CRI call. */
@@ -34,6 +42,9 @@ export const DEFAULT_PULL_TIMEOUT_MS = 300_000;
 /** Largest response accepted, in bytes; lists of many containers exceed gRPC's usual 4 MiB default. */
 const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/** Maximum number of item caches a client keeps, one per list method and label selector. */
+const MAX_LIST_CACHES = 8;
+
 const RUNTIME = "/runtime.v1.RuntimeService/";
 const IMAGE = "/runtime.v1.ImageService/";
 
@@ -47,12 +58,15 @@ export class CriClient {
   private readonly callTimeoutMs: number;
   private readonly pullTimeoutMs: number;
   private readonly onCall: ((event: CriCallEvent) => void) | undefined;
+  /** Item caches by method and label selector; undefined when the option is off. */
+  private readonly listCaches: Map<string, ListItemCache<pb.PodSandbox> | ListItemCache<pb.Container>> | undefined;
 
   constructor(options: CriClientOptions) {
     this.socketPath = options.socketPath;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.pullTimeoutMs = options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
     this.onCall = options.onCall;
+    this.listCaches = options.reuseListItems === true ? new Map() : undefined;
     // The transport connects on the first call and again on the first call after the runtime went away.
     this.transport = new GrpcTransport({
       target: { socketPath: options.socketPath },
@@ -100,9 +114,16 @@ export class CriClient {
 
   /** Lists sandboxes whose labels include every pair of `labelSelector`. */
   async listPodSandbox(labelSelector: Record<string, string> = {}): Promise<pb.PodSandbox[]> {
-    const response = await this.call(RUNTIME, "ListPodSandbox", pb.ListPodSandboxRequestSchema, pb.ListPodSandboxResponseSchema, {
-      filter: { labelSelector },
-    });
+    const cache = this.listCache(`ListPodSandbox ${JSON.stringify(labelSelector)}`, () => new ListItemCache((bytes) => fromBinary(pb.PodSandboxSchema, bytes)));
+    const response = await this.call(
+      RUNTIME,
+      "ListPodSandbox",
+      pb.ListPodSandboxRequestSchema,
+      pb.ListPodSandboxResponseSchema,
+      { filter: { labelSelector } },
+      this.callTimeoutMs,
+      cache === undefined ? undefined : (bytes) => withItems(cache.decode(bytes), (items) => create(pb.ListPodSandboxResponseSchema, { items })),
+    );
     return response.items;
   }
 
@@ -144,9 +165,20 @@ export class CriClient {
 
   /** Lists containers whose labels include every pair of `labelSelector`, in one sandbox when `podSandboxId` is set. */
   async listContainers(labelSelector: Record<string, string> = {}, podSandboxId = ""): Promise<pb.Container[]> {
-    const response = await this.call(RUNTIME, "ListContainers", pb.ListContainersRequestSchema, pb.ListContainersResponseSchema, {
-      filter: { labelSelector, podSandboxId },
-    });
+    // Lists of one sandbox vary with the sandbox, so only the full listing is cached.
+    const cache =
+      podSandboxId === ""
+        ? this.listCache(`ListContainers ${JSON.stringify(labelSelector)}`, () => new ListItemCache((bytes) => fromBinary(pb.ContainerSchema, bytes)))
+        : undefined;
+    const response = await this.call(
+      RUNTIME,
+      "ListContainers",
+      pb.ListContainersRequestSchema,
+      pb.ListContainersResponseSchema,
+      { filter: { labelSelector, podSandboxId } },
+      this.callTimeoutMs,
+      cache === undefined ? undefined : (bytes) => withItems(cache.decode(bytes), (containers) => create(pb.ListContainersResponseSchema, { containers })),
+    );
     return response.containers;
   }
 
@@ -194,6 +226,23 @@ export class CriClient {
     return response.imageRef;
   }
 
+  /** Returns the item cache for `key`, made by `make` on first use; undefined when list items are not reused. */
+  private listCache<T extends ListItemCache<pb.PodSandbox> | ListItemCache<pb.Container>>(key: string, make: () => T): T | undefined {
+    if (this.listCaches === undefined) return undefined;
+    let cache = this.listCaches.get(key) as T | undefined;
+    if (cache === undefined) {
+      // A daemon lists with one selector; the bound only keeps an unusual caller from growing the map.
+      if (this.listCaches.size >= MAX_LIST_CACHES) this.listCaches.clear();
+      cache = make();
+      this.listCaches.set(key, cache);
+    }
+    return cache;
+  }
+
+  /**
+   * Makes one call. `decodeCached`, when given, decodes the response from the item cache and returns
+   * undefined for a response it cannot take apart, which is then decoded whole.
+   */
   private async call<I extends DescMessage, O extends DescMessage>(
     service: string,
     method: string,
@@ -201,12 +250,13 @@ export class CriClient {
     responseSchema: O,
     request: MessageInitShape<I>,
     timeoutMs = this.callTimeoutMs,
+    decodeCached?: (bytes: Buffer) => MessageShape<O> | undefined,
   ): Promise<MessageShape<O>> {
     const started = performance.now();
     let response: MessageShape<O>;
     try {
       const bytes = await this.transport.unary(service + method, toBinary(requestSchema, create(requestSchema, request)), timeoutMs);
-      response = decodeResponse(responseSchema, bytes);
+      response = decodeWith(responseSchema, bytes, decodeCached);
     } catch (error) {
       const criError = CriError.from(method, this.socketPath, error);
       this.onCall?.({ method, durationMs: performance.now() - started, error: criError });
@@ -218,10 +268,15 @@ export class CriClient {
   }
 }
 
+/** Returns `wrap(items)`, or undefined when the cache could not take the response apart. */
+function withItems<T, R>(items: T[] | undefined, wrap: (items: T[]) => R): R | undefined {
+  return items === undefined ? undefined : wrap(items);
+}
+
 /** Decodes a response message; bytes that are not a valid message fail with INTERNAL, as in gRPC clients. */
-function decodeResponse<O extends DescMessage>(schema: O, bytes: Uint8Array): MessageShape<O> {
+function decodeWith<O extends DescMessage>(schema: O, bytes: Buffer, decodeCached: ((bytes: Buffer) => MessageShape<O> | undefined) | undefined): MessageShape<O> {
   try {
-    return fromBinary(schema, bytes);
+    return decodeCached?.(bytes) ?? fromBinary(schema, bytes);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new GrpcError(Code.INTERNAL, `invalid ${schema.typeName} message: ${reason}`, { cause: error });
