@@ -111,6 +111,8 @@ export class DisturbedError extends Error {}
  */
 export async function runUndisturbed<T>(ctx: BenchContext, what: string, body: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    // A tinylet that was already running is waited for here, so only one that starts during the body counts.
+    await waitForNoOtherTinylet(ownTinyletPids, OTHER_TINYLET_TIMEOUT_MS, ctx.note);
     const sightings = ctx.monitor.sightings;
     const unsubscribe = ctx.monitor.subscribe((others) =>
       ctx.tinylet?.abort(new DisturbedError(`another tinylet started during ${what}: ${others.join("; ")}`)),
@@ -132,7 +134,6 @@ export async function runUndisturbed<T>(ctx: BenchContext, what: string, body: (
       throw new Error(`${what} was disturbed by another tinylet in each of ${MAX_ATTEMPTS} attempts: ${ctx.monitor.lastSeen.join("; ")}`);
     }
     ctx.note(`${what}: another tinylet ran during it (${ctx.monitor.lastSeen.join("; ")}); its figures are dropped and it runs again`);
-    await waitForNoOtherTinylet(ownTinyletPids, OTHER_TINYLET_TIMEOUT_MS, ctx.note);
     await resetRun(ctx);
   }
 }

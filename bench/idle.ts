@@ -13,7 +13,7 @@ import { delay, WAIT_TIMEOUT_MS, withTinylet, type BenchContext } from "./contex
 import type { ListFloorResult } from "./list-floor.js";
 import { median } from "./stats.js";
 import { sampleProcess } from "./proc-stats.js";
-import type { TinyletProcess } from "./tinylet-process.js";
+import { launcherNodeFlags, type TinyletProcess } from "./tinylet-process.js";
 import { IMAGE, type BenchPod } from "./workload.js";
 
 const LIST_FLOOR_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "list-floor.js");
@@ -24,9 +24,10 @@ const SETTLE_PASSES = 2;
 
 /**
  * Minimum time from the last start to the window on the fake runtime. tinylet reads a manifest
- * again on each pass while the file is younger than 2 s, and an idle directory has no such file.
+ * again on each pass while the file is younger than 2 s, and V8 collects the start's garbage for
+ * a few seconds more.
  */
-const SETTLE_MIN_MS = 3_000;
+const SETTLE_MIN_MS = 6_000;
 
 /**
  * Minimum time from the last start to the window on containerd. After starting 100 pods, V8 keeps
@@ -160,7 +161,7 @@ async function measureIdle(
 
 /** Runs list-floor.js in a child process against `socket`: `pairs` pairs of List calls, one every `intervalMs`. */
 async function runListFloor(socket: string, pairs: number, intervalMs: number): Promise<ListFloorResult> {
-  const args = [LIST_FLOOR_SCRIPT, socket, String(pairs), String(intervalMs)];
+  const args = [...(await launcherNodeFlags()), LIST_FLOOR_SCRIPT, socket, String(pairs), String(intervalMs)];
   const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 + pairs * intervalMs });
   return JSON.parse(stdout) as ListFloorResult;
 }

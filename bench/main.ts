@@ -81,6 +81,8 @@ async function main(): Promise<number> {
   const startedAt = performance.now();
   const loadAtStart = await loadAverage();
 
+  // Flags that only newer builds have are passed when the tinylet being measured lists them.
+  const flags = await daemonFlags();
   const cri = new CriClient({ socketPath: options.socket });
   const version = await cri.version();
   const workDir = await mkdtemp(path.join(tmpdir(), "tinylet-bench-"));
@@ -91,8 +93,6 @@ async function main(): Promise<number> {
   await mkdir(podLogRoot);
   await mkdir(stateDir);
 
-  // Flags that only newer builds have are passed when the tinylet being measured lists them.
-  const flags = await daemonFlags();
   const daemonArgs = [
     ...(flags.has("--state-dir") ? ["--state-dir", stateDir] : []),
     // The read-only HTTP API stays on, as by default, but on a free port.

@@ -4,6 +4,7 @@
  * which the scenarios compare with the benchmark's clock: both read the same system clock.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -50,8 +51,25 @@ export interface TinyletOptions {
 
 /** Returns the long flags (`--name`) that the daemon's --help lists. */
 export async function daemonFlags(): Promise<Set<string>> {
-  const { stdout } = await promisify(execFile)(BIN, ["run", "--help"], { timeout: 30_000 });
+  let stdout: string;
+  try {
+    ({ stdout } = await promisify(execFile)(BIN, ["run", "--help"], { timeout: 30_000 }));
+  } catch (error) {
+    const source = process.env["BENCH_TINYLET_BIN"] ? "BENCH_TINYLET_BIN" : "the default";
+    throw new Error(`cannot run the tinylet to measure, ${BIN} (${source}): ${error instanceof Error ? error.message : String(error)}`);
+  }
   return new Set(stdout.match(/--[a-z][a-z-]*/g) ?? []);
+}
+
+/**
+ * Returns the node flags on the first line of the tinylet to measure (`#!/usr/bin/env -S node
+ * FLAGS`), so the floor's processes run with the same heap settings.
+ */
+export async function launcherNodeFlags(): Promise<string[]> {
+  const firstLine = (await readFile(BIN, "utf8")).split("\n", 1)[0] ?? "";
+  const words = firstLine.replace(/^#!/, "").trim().split(/\s+/);
+  const node = words.findIndex((word) => word === "node" || word.endsWith("/node"));
+  return node < 0 ? [] : words.slice(node + 1).filter((word) => word.startsWith("--"));
 }
 
 type Listener = (event: LogEvent) => void;
