@@ -8,7 +8,7 @@ test:
 	bash scripts/test.sh
 
 build:
-	npm run build
+	bash scripts/setup.sh
 
 unit: build
 	node --test --test-reporter=spec $$(find dist/test/unit -name '*.test.js' | sort)
@@ -24,6 +24,7 @@ lab-purge:
 	bash lab/lab.sh down --purge
 
 bench:
+	bash scripts/setup.sh
 	npm run bench
 
 clean:
