@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
+import { parseDuration } from "../src/cli/duration.js";
 import { startFakeCri } from "../test/support/fake-cri.js";
 import { delay, WAIT_TIMEOUT_MS, withTinylet, type BenchContext } from "./context.js";
 import type { ListFloorResult } from "./list-floor.js";
@@ -118,7 +119,7 @@ async function measureIdle(
   await delay(Math.max(0, settleUntil - Date.now()));
 
   // The floor makes its List calls at tinylet's interval during the same window, in a process of its own.
-  const intervalMs = parseInterval(interval);
+  const intervalMs = parseDuration("--interval", interval);
   const floorRun = runListFloor(socket, Math.max(1, Math.round(windowMs / intervalMs)), intervalMs);
   const windowFrom = tinylet.events.length;
   const before = await sampleProcess(tinylet.pid);
@@ -164,13 +165,4 @@ async function runListFloor(socket: string, pairs: number, intervalMs: number): 
   const args = [...(await launcherNodeFlags()), LIST_FLOOR_SCRIPT, socket, String(pairs), String(intervalMs)];
   const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 + pairs * intervalMs });
   return JSON.parse(stdout) as ListFloorResult;
-}
-
-/** Returns the milliseconds of a duration such as "500ms" or "2s", as tinylet's --interval reads it. */
-function parseInterval(interval: string): number {
-  const match = /^(\d+)(ms|s)$/.exec(interval);
-  if (match === null) {
-    throw new Error(`unsupported interval ${interval}`);
-  }
-  return Number(match[1]) * (match[2] === "s" ? 1000 : 1);
 }

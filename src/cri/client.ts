@@ -42,9 +42,6 @@ export const DEFAULT_PULL_TIMEOUT_MS = 300_000;
 /** Largest response accepted, in bytes; lists of many containers exceed gRPC's usual 4 MiB default. */
 const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-/** Maximum number of item caches a client keeps, one per list method and label selector. */
-const MAX_LIST_CACHES = 8;
-
 const RUNTIME = "/runtime.v1.RuntimeService/";
 const IMAGE = "/runtime.v1.ImageService/";
 
@@ -58,15 +55,21 @@ export class CriClient {
   private readonly callTimeoutMs: number;
   private readonly pullTimeoutMs: number;
   private readonly onCall: ((event: CriCallEvent) => void) | undefined;
-  /** Item caches by method and label selector; undefined when the option is off. */
-  private readonly listCaches: Map<string, ListItemCache<pb.PodSandbox> | ListItemCache<pb.Container>> | undefined;
+  /**
+   * Decoded list items, undefined when the option is off. An item's bytes decode to the same value
+   * whatever the filter, so one cache per method serves every label selector.
+   */
+  private readonly sandboxItems: ListItemCache<pb.PodSandbox> | undefined;
+  private readonly containerItems: ListItemCache<pb.Container> | undefined;
 
   constructor(options: CriClientOptions) {
     this.socketPath = options.socketPath;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.pullTimeoutMs = options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
     this.onCall = options.onCall;
-    this.listCaches = options.reuseListItems === true ? new Map() : undefined;
+    const reuse = options.reuseListItems === true;
+    this.sandboxItems = reuse ? new ListItemCache((bytes) => fromBinary(pb.PodSandboxSchema, bytes)) : undefined;
+    this.containerItems = reuse ? new ListItemCache((bytes) => fromBinary(pb.ContainerSchema, bytes)) : undefined;
     // The transport connects on the first call and again on the first call after the runtime went away.
     this.transport = new GrpcTransport({
       target: { socketPath: options.socketPath },
@@ -114,7 +117,7 @@ export class CriClient {
 
   /** Lists sandboxes whose labels include every pair of `labelSelector`. */
   async listPodSandbox(labelSelector: Record<string, string> = {}): Promise<pb.PodSandbox[]> {
-    const cache = this.listCache(`ListPodSandbox ${JSON.stringify(labelSelector)}`, () => new ListItemCache((bytes) => fromBinary(pb.PodSandboxSchema, bytes)));
+    const cache = this.sandboxItems;
     const response = await this.call(
       RUNTIME,
       "ListPodSandbox",
@@ -122,7 +125,7 @@ export class CriClient {
       pb.ListPodSandboxResponseSchema,
       { filter: { labelSelector } },
       this.callTimeoutMs,
-      cache === undefined ? undefined : (bytes) => withItems(cache.decode(bytes), (items) => create(pb.ListPodSandboxResponseSchema, { items })),
+      cache && ((bytes) => withItems(cache.decode(bytes), (items) => create(pb.ListPodSandboxResponseSchema, { items }))),
     );
     return response.items;
   }
@@ -165,11 +168,8 @@ export class CriClient {
 
   /** Lists containers whose labels include every pair of `labelSelector`, in one sandbox when `podSandboxId` is set. */
   async listContainers(labelSelector: Record<string, string> = {}, podSandboxId = ""): Promise<pb.Container[]> {
-    // Lists of one sandbox vary with the sandbox, so only the full listing is cached.
-    const cache =
-      podSandboxId === ""
-        ? this.listCache(`ListContainers ${JSON.stringify(labelSelector)}`, () => new ListItemCache((bytes) => fromBinary(pb.ContainerSchema, bytes)))
-        : undefined;
+    // A list of one sandbox would replace the cached items of the full listing, so it is not cached.
+    const cache = podSandboxId === "" ? this.containerItems : undefined;
     const response = await this.call(
       RUNTIME,
       "ListContainers",
@@ -177,7 +177,7 @@ export class CriClient {
       pb.ListContainersResponseSchema,
       { filter: { labelSelector, podSandboxId } },
       this.callTimeoutMs,
-      cache === undefined ? undefined : (bytes) => withItems(cache.decode(bytes), (containers) => create(pb.ListContainersResponseSchema, { containers })),
+      cache && ((bytes) => withItems(cache.decode(bytes), (containers) => create(pb.ListContainersResponseSchema, { containers }))),
     );
     return response.containers;
   }
@@ -224,19 +224,6 @@ export class CriClient {
       this.pullTimeoutMs,
     );
     return response.imageRef;
-  }
-
-  /** Returns the item cache for `key`, made by `make` on first use; undefined when list items are not reused. */
-  private listCache<T extends ListItemCache<pb.PodSandbox> | ListItemCache<pb.Container>>(key: string, make: () => T): T | undefined {
-    if (this.listCaches === undefined) return undefined;
-    let cache = this.listCaches.get(key) as T | undefined;
-    if (cache === undefined) {
-      // A daemon lists with one selector; the bound only keeps an unusual caller from growing the map.
-      if (this.listCaches.size >= MAX_LIST_CACHES) this.listCaches.clear();
-      cache = make();
-      this.listCaches.set(key, cache);
-    }
-    return cache;
   }
 
   /**

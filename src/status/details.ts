@@ -64,11 +64,17 @@ export class RuntimeDetails implements DetailsView {
 
     const liveContainers = new Set(observed.containers.map((c) => c.id));
     for (const id of this.containers.keys()) {
-      if (!liveContainers.has(id)) learned = this.containers.delete(id);
+      if (!liveContainers.has(id)) {
+        this.containers.delete(id);
+        learned = true;
+      }
     }
     const liveSandboxes = new Set(observed.sandboxes.map((s) => s.id));
     for (const id of this.sandboxes.keys()) {
-      if (!liveSandboxes.has(id)) learned = this.sandboxes.delete(id);
+      if (!liveSandboxes.has(id)) {
+        this.sandboxes.delete(id);
+        learned = true;
+      }
     }
     return learned;
   }

@@ -335,7 +335,7 @@ describe("Controller", () => {
     }
   });
 
-  test("unchanged inputs skip planning until a change", async (t) => {
+  test("unchanged inputs skip planning", async (t) => {
     const harness = await Harness.open(t);
     await harness.writeManifest("web.yaml", SINGLE_POD);
     const controller = harness.startController();
