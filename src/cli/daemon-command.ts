@@ -31,7 +31,8 @@ Flags:
       --manifests DIR      manifests directory (default $TINYLET_MANIFESTS or /etc/tinylet/manifests)
       --interval DURATION  time between full passes, such as 2s or 500ms (default $TINYLET_INTERVAL or 2s);
                            file events start a pass at once
-      --max-parallel N     most pods worked on at once (default 4)
+      --max-parallel N     most pods started or replaced at once (default 4); pods whose
+                           manifest was deleted are all torn down at once
       --pod-log-dir DIR    root of container log directories (default /var/log/pods)
       --state-dir DIR      root of pod state: emptyDir volumes, /etc/hosts files, termination
                            messages (default /var/lib/tinylet)

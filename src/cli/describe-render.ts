@@ -1,4 +1,5 @@
 /** Renders one pod as `tinylet describe` prints it: spec, status and events, in kubectl's layout. */
+import { compareNames } from "../manifest/file-names.js";
 import type { ContainerState, ContainerStatus, V1Event, V1Pod } from "../status/k8s-types.js";
 import { formatAge, renderTable } from "./output.js";
 import type { PodSourceKind } from "./pod-source.js";
@@ -188,7 +189,8 @@ export function describeProbe(probe: SpecProbe): string {
 }
 
 function keyValues(map: Record<string, string> | undefined, separator: string): string {
-  const entries = Object.entries(map ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  // Sorted by code unit, as kubectl describe sorts label and annotation keys (Go sort.Strings).
+  const entries = Object.entries(map ?? {}).sort(([a], [b]) => compareNames(a, b));
   if (entries.length === 0) return "<none>";
   return entries.map(([key, value], index) => `${index === 0 ? "" : " ".repeat(LABEL_WIDTH)}${key}${separator}${value}`).join("\n");
 }

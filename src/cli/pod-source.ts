@@ -9,6 +9,7 @@ import http from "node:http";
 import { clientAddress, DEFAULT_STATUS_ADDR, parseStatusAddress, type ListenAddress } from "../api/index.js";
 import type { CriClient, ContainerStatus as CriContainerStatus } from "../cri/index.js";
 import { NamespaceMode } from "../cri/index.js";
+import { compareNames } from "../manifest/file-names.js";
 import type { Container, Pod, RestartPolicy } from "../manifest/index.js";
 import { GRACE_PERIOD_ANNOTATION, MANIFEST_ANNOTATION, OWNED_SELECTOR, RESTART_POLICY_ANNOTATION } from "../reconcile/labels.js";
 import { hostNodeSettings } from "../reconcile/node.js";
@@ -129,7 +130,7 @@ export async function podsFromRuntime(cri: CriClient): Promise<V1PodList> {
   // NOTE: the host's own addresses; a daemon started with --node-ip reports those instead.
   const node = hostNodeSettings();
   const items: V1Pod[] = [];
-  for (const [, newest] of [...newestByKey].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [, newest] of [...newestByKey].sort(([a], [b]) => compareNames(a, b))) {
     const version = sandboxes.filter((s) => s.namespace === newest.namespace && s.name === newest.name && s.uid === newest.uid);
     const ids = new Set(version.map((s) => s.id));
     const containers = instances.filter((c) => ids.has(c.sandboxId));

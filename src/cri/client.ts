@@ -68,8 +68,8 @@ export class CriClient {
     this.pullTimeoutMs = options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
     this.onCall = options.onCall;
     const reuse = options.reuseListItems === true;
-    this.sandboxItems = reuse ? new ListItemCache((bytes) => fromBinary(pb.PodSandboxSchema, bytes)) : undefined;
-    this.containerItems = reuse ? new ListItemCache((bytes) => fromBinary(pb.ContainerSchema, bytes)) : undefined;
+    this.sandboxItems = reuse ? new ListItemCache((bytes) => fromBinary(pb.PodSandboxSchema, bytes), mapFieldNumbers(pb.PodSandboxSchema)) : undefined;
+    this.containerItems = reuse ? new ListItemCache((bytes) => fromBinary(pb.ContainerSchema, bytes), mapFieldNumbers(pb.ContainerSchema)) : undefined;
     // The transport connects on the first call and again on the first call after the runtime went away.
     this.transport = new GrpcTransport({
       target: { socketPath: options.socketPath },
@@ -268,4 +268,9 @@ function decodeWith<O extends DescMessage>(schema: O, bytes: Buffer, decodeCache
     const reason = error instanceof Error ? error.message : String(error);
     throw new GrpcError(Code.INTERNAL, `invalid ${schema.typeName} message: ${reason}`, { cause: error });
   }
+}
+
+/** Returns the numbers of a message's map fields. */
+function mapFieldNumbers(schema: DescMessage): number[] {
+  return schema.fields.filter((field) => field.fieldKind === "map").map((field) => field.number);
 }

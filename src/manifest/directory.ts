@@ -106,6 +106,8 @@ export class ManifestDirectory {
   /** Entries by file name, in lexical order of the names. */
   private entries = new Map<string, FileEntry>();
   private duplicates: DuplicatePod[] = [];
+  /** The pods of the last scan, sorted by key; reused while no file changes, appears or goes. */
+  private unique: Pod[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(dir: string, options: ManifestDirectoryOptions = {}) {
@@ -142,19 +144,28 @@ export class ManifestDirectory {
     const entries = new Map<string, FileEntry>();
     const changedFiles = new Set<string>();
     const problems: ManifestProblem[] = [];
+    let unchangedFiles = 0;
     for (const name of names) {
       const path = join(this.dir, name);
-      const scanned = this.scanFile(path, this.entries.get(name), scanStartMs);
+      const previous = this.entries.get(name);
+      const scanned = this.scanFile(path, previous, scanStartMs);
       if (scanned === undefined) continue;
       entries.set(name, scanned.entry);
       if (scanned.changed) {
         changedFiles.add(path);
         problems.push(...scanned.entry.problems);
+      } else if (previous !== undefined) {
+        unchangedFiles++;
       }
     }
+    // The same unchanged files define the same pods, so the last selection still holds.
+    const unchanged = changedFiles.size === 0 && unchangedFiles === entries.size && unchangedFiles === this.entries.size;
     this.entries = entries;
 
-    const { pods, duplicates } = selectUniquePods([...entries.values()].flatMap((entry) => entry.pods));
+    const { pods, duplicates } = unchanged
+      ? { pods: this.unique, duplicates: this.duplicates }
+      : selectUniquePods([...entries.values()].flatMap((entry) => entry.pods));
+    this.unique = pods;
     const reportedDuplicates = new Set(this.duplicates.map((duplicate) => duplicate.warning.message));
     this.duplicates = duplicates;
 
@@ -163,7 +174,7 @@ export class ManifestDirectory {
       if (involvesChange || !reportedDuplicates.has(duplicate.warning.message)) problems.push(duplicate.warning);
     }
     problems.sort(compareProblems);
-    return { pods, problems, files: entries.size, created };
+    return { pods: [...pods], problems, files: entries.size, created };
   }
 
   /** Returns whether the directory had to be created. */

@@ -4,6 +4,7 @@
  * termination message path, the image's user and the runAsNonRoot check, and the image pull
  * decision of imagePullPolicy.
  */
+import { existsSync } from "node:fs";
 import { readFile, writeFile, chmod, mkdir, open, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 
@@ -25,7 +26,8 @@ export class ContainerConfigError extends Error {
 
 /**
  * Prepares the host for one container instance and returns what its config depends on. Throws a
- * VolumeError or ContainerConfigError naming the problem.
+ * VolumeError or ContainerConfigError naming the problem. `knownImage` is the image's user when
+ * the caller has just read its ImageStatus; without it the status is read here.
  */
 export async function prepareContainer(
   cri: CriClient,
@@ -34,10 +36,14 @@ export async function prepareContainer(
   attempt: number,
   sandboxId: string,
   node: NodeSettings,
+  knownImage?: ImageUser,
 ): Promise<ContainerContext> {
   await preparePodVolumes(pod, node.stateDir);
 
-  const [podIPs, image] = await Promise.all([pod.hostNetwork ? [] : sandboxIPs(cri, sandboxId), imageUser(cri, container.image)]);
+  const [podIPs, image] = await Promise.all([
+    pod.hostNetwork ? [] : sandboxIPs(cri, sandboxId),
+    knownImage ?? imageUser(cri, container.image),
+  ]);
   const context: ContainerContext = { node, podIPs, image };
   const ips = effectivePodIPs(pod, context);
   if (ips.length > 0) {
@@ -62,7 +68,11 @@ export async function sandboxIPs(cri: CriClient, sandboxId: string): Promise<str
 
 /** Returns the user an image runs as, from ImageStatus; an absent image or an unset user gives {}. */
 export async function imageUser(cri: CriClient, image: string): Promise<ImageUser> {
-  const status = await cri.imageStatus(image);
+  return userOfImage(await cri.imageStatus(image));
+}
+
+/** Returns the user in an ImageStatus result; an absent image or an unset user gives {}. */
+export function userOfImage(status: { uid?: { value: bigint }; username: string } | undefined): ImageUser {
   if (status?.uid !== undefined) return { uid: status.uid.value };
   if (status?.username) return { username: status.username };
   return {};
@@ -113,10 +123,12 @@ function aliasLines(aliases: readonly HostAlias[] | undefined): string {
 async function createTerminationMessageFile(pod: Pod, container: Container, attempt: number, stateDir: string): Promise<void> {
   const file = terminationMessageFile(stateDir, pod.uid, container.name, attempt);
   const directory = path.dirname(file);
-  await mkdir(directory, { recursive: true, mode: 0o750 });
+  if (!existsSync(directory)) await mkdir(directory, { recursive: true, mode: 0o750 });
   await (await open(file, "a")).close();
   await chmod(file, 0o666);
 
+  // Attempts 0 and 1 have nothing older to remove.
+  if (attempt < 2) return;
   for (const name of await readdir(directory)) {
     const older = Number(name);
     if (Number.isInteger(older) && older < attempt - 1) await rm(path.join(directory, name), { force: true });

@@ -113,7 +113,9 @@ export class Controller {
   /** Waiting reasons already logged, by `pod/container`, so a back-off is logged once per delay. */
   private readonly waitingLogged = new Map<string, number>();
   private runtime: RuntimeState = { kind: "unknown" };
+  /** Workers running, and those of them that count against maxParallel (all but teardowns). */
   private running = 0;
+  private runningBounded = 0;
   /** Inputs of the latest pass that found nothing to do; a pass with the same inputs skips planning. */
   private settled: PassInputs | undefined;
 
@@ -157,6 +159,8 @@ export class Controller {
         },
         startFailed: (pod, start, reason, message) => this.status?.recordStartFailure(pod, start.name, { reason, message }),
         runtimeUnreachable: (error) => this.runtimeFailed(error),
+        // The status needs the same addresses, so this spares it a second PodSandboxStatus per pod.
+        sandboxAddresses: (sandboxId, ips) => this.details?.learnSandbox(sandboxId, { ips }),
       },
     });
   }
@@ -430,22 +434,31 @@ export class Controller {
     return worker?.kind === "running" && worker.plan.pod?.uid === plan.pod?.uid;
   }
 
-  /** Starts queued workers while fewer than maxParallel run. */
+  /**
+   * Starts queued workers. A pod whose manifest is gone starts at once, because kubelet kills every
+   * deleted pod at the same time and one pod's grace period must not hold up another's. Any other
+   * starts while fewer than maxParallel of those run.
+   */
   private runQueued(): void {
+    if (this.stopped) {
+      return;
+    }
     for (const [key, worker] of this.workers) {
-      if (this.running >= this.maxParallel || this.stopped) {
-        return;
-      }
       if (worker.kind !== "queued") {
         continue;
       }
+      const bounded = worker.plan.pod !== undefined;
+      if (bounded && this.runningBounded >= this.maxParallel) {
+        continue;
+      }
       this.running++;
+      if (bounded) this.runningBounded++;
       this.workers.set(key, { kind: "running", plan: worker.plan });
-      void this.runWorker(key, worker.plan);
+      void this.runWorker(key, worker.plan, bounded);
     }
   }
 
-  private async runWorker(key: string, plan: PodPlan): Promise<void> {
+  private async runWorker(key: string, plan: PodPlan, bounded: boolean): Promise<void> {
     const log = this.log.with({ pod: key });
     if (log.enabled("debug")) {
       log.debug("executing plan", { plan: describePlan(plan) });
@@ -456,6 +469,7 @@ export class Controller {
       log.error("pod worker failed", { err: error });
     } finally {
       this.running--;
+      if (bounded) this.runningBounded--;
       this.workers.set(key, { kind: "idle", finishedAt: performance.now() });
       this.runQueued();
       // One pass after the last worker checks the work of all; a pod whose plan waited on this

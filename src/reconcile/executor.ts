@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 
 import { ContainerState, CriError, type CriClient } from "../cri/index.js";
@@ -10,8 +11,9 @@ import { POST_START_TIMEOUT_SECONDS, preStopOf, runHook, runPreStop } from "./ho
 import { OWNED_SELECTOR } from "./labels.js";
 import type { KillContainer, KillSandbox, PodPlan, RemoveContainer, StartContainer } from "./plan.js";
 import { containerConfig, podLogDirectory, sandboxConfig } from "./runtime-config.js";
-import { prepareContainer, pullDecision } from "./container-setup.js";
+import { prepareContainer, pullDecision, userOfImage } from "./container-setup.js";
 import { fallbackNodeSettings, type NodeSettings } from "./node.js";
+import type { ImageUser } from "./security.js";
 import { preparePodVolumes, removePodState } from "./volumes.js";
 import { effectivePullPolicy, type PullPolicy } from "../manifest/index.js";
 
@@ -42,6 +44,8 @@ export interface ExecutorObserver {
   startFailed?(pod: Pod, start: StartContainer, reason: "ErrImagePull" | "CreateContainerError" | "RunContainerError", message: string): void;
   /** A start failed because the runtime could not be reached; the container gets no back-off for it. */
   runtimeUnreachable?(error: CriError): void;
+  /** A sandbox's IPs were read from PodSandboxStatus before a container of it was created. */
+  sandboxAddresses?(sandboxId: string, ips: string[]): void;
 }
 
 /** Summary of one execution, for metrics and tests. */
@@ -68,7 +72,7 @@ export class Executor {
   private readonly events: EventSink | undefined;
   private readonly observer: ExecutorObserver | undefined;
   /** Pulls in flight by image, so pods that share an image wait on one pull. */
-  private readonly pulls = new Map<string, Promise<boolean>>();
+  private readonly pulls = new Map<string, Promise<ImageCheck>>();
 
   constructor(options: ExecutorOptions) {
     this.cri = options.cri;
@@ -255,7 +259,8 @@ export class Executor {
   private async runSandbox(pod: Pod, attempt: number, log: Logger): Promise<string | undefined> {
     const started = performance.now();
     try {
-      await mkdir(podLogDirectory(this.podLogRoot, pod), { recursive: true, mode: 0o755 });
+      const logDirectory = podLogDirectory(this.podLogRoot, pod);
+      if (!existsSync(logDirectory)) await mkdir(logDirectory, { recursive: true, mode: 0o755 });
       await preparePodVolumes(pod, this.node.stateDir);
       const sandboxId = await this.cri.runPodSandbox(sandboxConfig(pod, attempt, this.podLogRoot, this.node));
       log.info("created sandbox", { sandboxID: short(sandboxId), attempt, durationMs: performance.now() - started });
@@ -287,7 +292,7 @@ export class Executor {
     let stage: BackoffReason = "ImagePullBackOff";
     try {
       const pullStarted = performance.now();
-      const pulled = await this.ensureImage(container.image, effectivePullPolicy(container), sandbox, containerLog, () =>
+      const { pulled, user } = await this.ensureImage(container.image, effectivePullPolicy(container), sandbox, containerLog, () =>
         event({ type: "Normal", reason: "Pulling", message: `Pulling image "${container.image}"` }),
       );
       const pullSeconds = ((performance.now() - pullStarted) / 1000).toFixed(3);
@@ -298,7 +303,7 @@ export class Executor {
       });
 
       stage = "CreateContainerError";
-      const containerId = await this.createContainer(sandboxId, pod, start, sandbox, containerLog);
+      const containerId = await this.createContainer(sandboxId, pod, start, sandbox, user, containerLog);
       crashPoint("after-create-container", podKey(pod));
       event({ type: "Normal", reason: "Created", message: `Created container ${start.name}` });
 
@@ -360,6 +365,7 @@ export class Executor {
     pod: Pod,
     start: StartContainer,
     sandbox: ReturnType<typeof sandboxConfig>,
+    imageUser: ImageUser | undefined,
     log: Logger,
   ): Promise<string> {
     const container = findContainer(pod, start.name);
@@ -367,7 +373,8 @@ export class Executor {
       throw new Error(`container ${start.name} is not in the spec of pod ${pod.namespace}/${pod.name}`);
     }
     try {
-      const context = await prepareContainer(this.cri, pod, container, start.attempt, sandboxId, this.node);
+      const context = await prepareContainer(this.cri, pod, container, start.attempt, sandboxId, this.node, imageUser);
+      if (!pod.hostNetwork) this.observer?.sandboxAddresses?.(sandboxId, [...context.podIPs]);
       return await this.cri.createContainer(sandboxId, containerConfig(pod, container, start.attempt, context), sandbox);
     } catch (error) {
       if (!(error instanceof CriError) || !/reserved/i.test(error.details)) {
@@ -384,18 +391,20 @@ export class Executor {
     }
   }
 
-  /** Pulls an image unless present; returns whether a pull ran. `onPull` is called when one starts or is joined. */
+  /** Pulls an image unless present and returns whether a pull ran. Calls `onPull` when a pull starts, or after a joined one ends. */
   private async ensureImage(
     image: string,
     policy: PullPolicy,
     sandbox: ReturnType<typeof sandboxConfig>,
     log: Logger,
     onPull: () => void,
-  ): Promise<boolean> {
+  ): Promise<ImageCheck> {
     const inFlight = this.pulls.get(image);
     if (inFlight !== undefined) {
-      onPull();
-      return inFlight;
+      // The shared step may have found the image present; only a joined pull is reported as one.
+      const check = await inFlight;
+      if (check.pulled) onPull();
+      return check;
     }
     const pull = this.pullIfAbsent(image, policy, sandbox, log, onPull).finally(() => this.pulls.delete(image));
     this.pulls.set(image, pull);
@@ -409,17 +418,24 @@ export class Executor {
     sandbox: ReturnType<typeof sandboxConfig>,
     log: Logger,
     onPull: () => void,
-  ): Promise<boolean> {
-    if (pullDecision(image, policy, (await this.cri.imageStatus(image)) !== undefined) === "use") {
-      return false;
+  ): Promise<ImageCheck> {
+    const status = await this.cri.imageStatus(image);
+    if (pullDecision(image, policy, status !== undefined) === "use") {
+      return { pulled: false, user: userOfImage(status) };
     }
     const started = performance.now();
     onPull();
     log.info("pulling image", { image });
     const imageRef = await this.cri.pullImage(image, sandbox);
     log.info("pulled image", { image, imageRef, durationMs: performance.now() - started });
-    return true;
+    return { pulled: true };
   }
+}
+
+/** The outcome of the image step: whether it pulled, and the image's user when no pull followed its ImageStatus. */
+interface ImageCheck {
+  pulled: boolean;
+  user?: ImageUser;
 }
 
 /** Resolves when the call succeeds or the object is already gone, so teardown steps can repeat. */

@@ -4,8 +4,8 @@
  * subPath directories. Everything here is safe to repeat.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { chmod, chown, lstat, mkdir, open, readdir, realpath, rm, rmdir, stat } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { chmod, chown, lstat, mkdir, open, realpath, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -35,7 +35,9 @@ const CGROUP_ROOT = "/sys/fs/cgroup";
  * VolumeError naming the volume when a check fails.
  */
 export async function preparePodVolumes(pod: Pod, stateDir: string): Promise<void> {
-  await mkdir(podStateDirectory(stateDir, pod.uid), { recursive: true, mode: 0o750 });
+  const directory = podStateDirectory(stateDir, pod.uid);
+  // Each container start repeats this, and a check on this thread is cheaper than mkdir.
+  if (!existsSync(directory)) await mkdir(directory, { recursive: true, mode: 0o750 });
   for (const volume of pod.volumes ?? []) {
     if (volume.emptyDir !== undefined) await prepareEmptyDir(pod, volume, stateDir);
     else if (volume.hostPath !== undefined) await checkHostPath(volume);
@@ -135,9 +137,13 @@ async function prepareSubPath(pod: Pod, volumeName: string, subPath: string, sta
 export async function removePodState(podUID: string, stateDir: string): Promise<Error[]> {
   const errors: Error[] = [];
   const directory = podStateDirectory(stateDir, podUID);
-  const mounted = mountPoints()
-    .filter((point) => point.startsWith(`${directory}/`))
-    .sort((a, b) => b.length - a.length);
+  // tinylet mounts tmpfs only on emptyDir volumes, so a pod without the volumes directory has no
+  // mount. The check spares reading the mount table, which grows with every running pod.
+  const mounted = existsSync(path.join(directory, "volumes"))
+    ? mountPoints()
+        .filter((point) => point.startsWith(`${directory}/`))
+        .sort((a, b) => b.length - a.length)
+    : [];
   for (const point of mounted) {
     await run("umount", [point]).catch((error: unknown) => errors.push(new Error(`failed to unmount ${point}: ${describe(error)}`)));
   }
@@ -148,14 +154,28 @@ export async function removePodState(podUID: string, stateDir: string): Promise<
   return errors;
 }
 
+/** The entries of CGROUP_ROOT, read at the first teardown: hierarchies are mounted at boot. */
+let cgroupHierarchies: string[] | undefined;
+
 /** Removes the pod's empty cgroup directories in every v1 hierarchy; busy or missing ones are left alone. */
 async function removePodCgroups(podUID: string): Promise<void> {
-  const hierarchies = await readdir(CGROUP_ROOT).catch(() => [] as string[]);
+  cgroupHierarchies ??= readCgroupHierarchies();
   const tails = [`kubepods/pod${podUID}`, `kubepods/burstable/pod${podUID}`, `kubepods/besteffort/pod${podUID}`];
-  for (const hierarchy of hierarchies) {
+  for (const hierarchy of cgroupHierarchies) {
     for (const tail of tails) {
-      await rmdir(path.join(CGROUP_ROOT, hierarchy, tail)).catch(() => undefined);
+      const directory = path.join(CGROUP_ROOT, hierarchy, tail);
+      // Only one of the three QoS places exists. Each failed rmdir costs an error object, so the
+      // missing places are skipped with a check that throws nothing.
+      if (existsSync(directory)) await rmdir(directory).catch(() => undefined);
     }
+  }
+}
+
+function readCgroupHierarchies(): string[] {
+  try {
+    return readdirSync(CGROUP_ROOT);
+  } catch {
+    return [];
   }
 }
 

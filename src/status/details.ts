@@ -79,6 +79,11 @@ export class RuntimeDetails implements DetailsView {
     return learned;
   }
 
+  /** Keeps a sandbox's details read by someone else, such as the executor before it creates a container. */
+  learnSandbox(id: string, details: SandboxDetails): void {
+    if (!this.sandboxes.has(id)) this.sandboxes.set(id, details);
+  }
+
   container(id: string): ContainerDetails | undefined {
     return this.containers.get(id);
   }

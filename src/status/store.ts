@@ -5,6 +5,7 @@
  * not record: when each pod version was first seen, when its conditions last changed, and why its
  * containers' latest starts failed.
  */
+import { compareNames } from "../manifest/file-names.js";
 import { podKey, type Pod } from "../manifest/index.js";
 import type { BackoffEntry } from "../reconcile/backoff.js";
 import type { ObservedContainer, ObservedSandbox, ObservedState } from "../reconcile/observed.js";
@@ -123,7 +124,9 @@ export class StatusStore {
     const snapshot = this.snapshot;
     if (snapshot !== undefined) {
       const nowMs = this.now();
-      const pods = [...snapshot.desired].sort((a, b) => podKey(a).localeCompare(podKey(b)));
+      // Sorted by UTF-16 code unit, the order that duplicate pods are resolved in. localeCompare
+      // loads ICU collation, which kept about 2 MB more of the node binary resident in the daemon.
+      const pods = [...snapshot.desired].sort((a, b) => compareNames(podKey(a), podKey(b)));
       for (const pod of pods) {
         const memory = this.memory.get(pod.uid);
         const status = this.statusOf(pod, nowMs, memory);

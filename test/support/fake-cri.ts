@@ -58,6 +58,8 @@ export interface FakeCall {
   method: string;
   /** The decoded request. */
   request: Message;
+  /** Calls of the same method in progress (received, no response sent) when this one arrived, this one included. */
+  concurrent: number;
 }
 
 /** A sandbox as the fake stores it. */
@@ -153,6 +155,8 @@ export class FakeCri {
   private readonly names = new Map<string, string>();
   private readonly failures = new Map<string, Array<{ code: status; details: string }>>();
   private readonly delays = new Map<string, number>();
+  /** Calls received with no response sent yet, by method. */
+  private readonly unanswered = new Map<string, number>();
   private readonly duplicates = new Set<string>();
   private readonly pendingDelays = new Set<NodeJS.Timeout>();
   private readonly methodNames = new Set<string>();
@@ -471,22 +475,28 @@ export class FakeCri {
     this.server.register(
       `/${method.parent.typeName}/${method.name}`,
       (call: ServerUnaryCall<MessageShape<I>, MessageShape<O>>, callback: sendUnaryData<MessageShape<O>>) => {
-        this.calls.push({ method: method.name, request: call.request });
+        const concurrent = (this.unanswered.get(method.name) ?? 0) + 1;
+        this.unanswered.set(method.name, concurrent);
+        this.calls.push({ method: method.name, request: call.request, concurrent });
+        const answer: sendUnaryData<MessageShape<O>> = (error, value) => {
+          this.unanswered.set(method.name, (this.unanswered.get(method.name) ?? 1) - 1);
+          callback(error, value);
+        };
 
         const failure = this.failures.get(method.name)?.shift();
         if (failure !== undefined) {
-          callback({ code: failure.code, details: failure.details });
+          answer({ code: failure.code, details: failure.details });
           return;
         }
 
         const delayMs = this.delays.get(method.name);
         if (delayMs === undefined) {
-          respond(call.request, callback);
+          respond(call.request, answer);
           return;
         }
         const timer = setTimeout(() => {
           this.pendingDelays.delete(timer);
-          respond(call.request, callback);
+          respond(call.request, answer);
         }, delayMs);
         this.pendingDelays.add(timer);
       },

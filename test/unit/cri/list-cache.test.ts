@@ -104,6 +104,34 @@ describe("ListItemCache", () => {
     assert.equal(second?.[1], first?.[0]);
   });
 
+  test("finds items with reordered map entries", () => {
+    const mapFields = ContainerSchema.fields.filter((field) => field.fieldKind === "map").map((field) => field.number);
+    const cache = new ListItemCache((bytes) => fromBinary(ContainerSchema, bytes), mapFields);
+    const labelled = (labels: Record<string, string>, annotations: Record<string, string>): Container =>
+      create(ContainerSchema, { id: "a", podSandboxId: "s", state: ContainerState.CONTAINER_RUNNING, createdAt: 1_700_000_000_000_000_000n, labels, annotations });
+    const first = encode([labelled({ x: "1", y: "2", z: "3" }, { p: "q", r: "s" })]);
+    const shuffled = encode([labelled({ z: "3", x: "1", y: "2" }, { r: "s", p: "q" })]);
+    assert.notDeepEqual(first, shuffled, "the test needs two encodings that differ");
+
+    const [original] = cache.decode(first) ?? [];
+    const [again] = cache.decode(shuffled) ?? [];
+    assert.ok(original !== undefined);
+    assert.equal(again, original);
+
+    // A changed value, a moved entry (a label turned annotation) or a changed plain field is a new item.
+    const changes: Array<[string, Container]> = [
+      ["label value", labelled({ x: "1", y: "2", z: "4" }, { p: "q", r: "s" })],
+      ["entry in the other map", labelled({ x: "1", y: "2" }, { p: "q", r: "s", z: "3" })],
+      ["plain field", { ...labelled({ x: "1", y: "2", z: "3" }, { p: "q", r: "s" }), state: ContainerState.CONTAINER_EXITED }],
+    ];
+    for (const [name, changed] of changes) {
+      const [kept, decoded] = cache.decode(encode([labelled({ y: "2", z: "3", x: "1" }, { p: "q", r: "s" }), changed])) ?? [];
+      assert.equal(kept, original, name);
+      assert.notEqual(decoded, original, name);
+      assert.deepEqual(decoded, fromBinary(ContainerSchema, toBinary(ContainerSchema, changed)), name);
+    }
+  });
+
   test("declines what it cannot take apart", () => {
     const cache = new ListItemCache((bytes) => fromBinary(ContainerSchema, bytes));
     const valid = encode([container("a")]);

@@ -21,6 +21,19 @@ const BASE_TEXT = [
   "",
 ].join("\n");
 
+/** Pod content with a zero value in most kinds of field, for the encoding tests. */
+const SAMPLE_CONTENT: PodContent = {
+  name: "web",
+  namespace: "default",
+  labels: { b: "2", a: "1" },
+  annotations: {},
+  restartPolicy: "Always",
+  terminationGracePeriodSeconds: 0,
+  hostNetwork: false,
+  initContainers: [],
+  containers: [{ name: "web", image: "busybox", command: [], args: ["", "x"], env: [], ports: [{ containerPort: 80, protocol: "TCP" }] }],
+};
+
 function parsePod(file: string, text: string): Pod {
   const result = parseManifest(file, text);
   assert.deepEqual(result.errors, []);
@@ -90,17 +103,7 @@ describe("podUID", () => {
   });
 
   it("hashes the documented canonical JSON", () => {
-    const content: PodContent = {
-      name: "web",
-      namespace: "default",
-      labels: { b: "2", a: "1" },
-      annotations: {},
-      restartPolicy: "Always",
-      terminationGracePeriodSeconds: 0,
-      hostNetwork: false,
-      initContainers: [],
-      containers: [{ name: "web", image: "busybox", command: [], args: ["", "x"], env: [], ports: [{ containerPort: 80, protocol: "TCP" }] }],
-    };
+    const content = SAMPLE_CONTENT;
     // Written by hand from the rules on podUID: sorted keys, zero-valued properties left out,
     // array items always kept.
     const expectedJson =
@@ -108,6 +111,19 @@ describe("podUID", () => {
       '"labels":{"a":"1","b":"2"},"name":"web","namespace":"default","restartPolicy":"Always"}';
     assert.equal(canonicalJson(content), expectedJson);
     assert.equal(podUID(content), createHash("sha256").update(expectedJson).digest("hex").slice(0, 32));
+  });
+
+  it("keeps UIDs of earlier versions", () => {
+    // UIDs computed by an earlier version. A different UID here means that every running pod
+    // would be replaced after an upgrade.
+    const content = SAMPLE_CONTENT;
+    assert.equal(podUID(content), "20af65fc3a1e698ff56ebc0feb02969e");
+
+    // Multi-byte characters catch a change from UTF-8 to another encoding of the canonical JSON.
+    const withUnicode: PodContent = { ...content, annotations: { note: "café ☕ 日本 𝄞" } };
+    assert.equal(podUID(withUnicode), "66d5473fa3861dfc8edc3158ca03f34a");
+
+    assert.equal(parsePod("web.yaml", BASE_TEXT).uid, "fbd2f5b86ae78533cd386340ad7a9bf1");
   });
 
   it("leaves out uid and source", () => {

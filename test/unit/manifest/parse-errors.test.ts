@@ -334,6 +334,29 @@ describe("parseManifest: malformed input", () => {
     });
   }
 
+  it("locates lone surrogates, accepts pairs", () => {
+    const withComment = (comment: string): string => lines(`# ${comment}`, "name: web", "containers: [{name: web, image: busybox}]");
+    const cases: Array<[string, number | undefined, number]> = [
+      ["emoji \uD83D\uDE00 here", undefined, 0],
+      ["lone high \uD800 here", 0xd800, 13],
+      ["lone low \uDC00", 0xdc00, 12],
+      ["low before high \uDC00\uD800", 0xdc00, 19],
+      ["pair then low \uD83D\uDE00\uDE00", 0xde00, 19],
+      ["next line \u0085 is allowed", undefined, 0],
+    ];
+    for (const [comment, codePoint, column] of cases) {
+      const errors = parseManifest("web.yaml", withComment(comment)).errors;
+      if (codePoint === undefined) {
+        assert.deepEqual(errors, [], comment);
+        continue;
+      }
+      assert.equal(errors.length, 1, comment);
+      assert.equal(errors[0]?.line, 1, comment);
+      assert.equal(errors[0]?.column, column, comment);
+      assert.match(errors[0]?.detail ?? "", new RegExp(`^character U\\+${codePoint.toString(16).toUpperCase()} is not allowed`), comment);
+    }
+  });
+
   it("keeps location fields apart from the message", () => {
     const [error] = parseManifest("web.yaml", withContainers("  - name: web", "    command: [sleep, '1']")).errors;
     assert.ok(error);

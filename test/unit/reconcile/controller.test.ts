@@ -147,7 +147,7 @@ class Harness {
   }
 
   /** Creates a controller with its own client and ManifestDirectory, as a fresh tinylet process would. */
-  startController(intervalMs?: number): Controller {
+  startController(intervalMs?: number, maxParallel?: number): Controller {
     const client = new CriClient({ socketPath: this.fake.socketPath, callTimeoutMs: 2_000 });
     const logger = new Logger({ level: "debug", write: (line) => this.logs.push(line), now: this.clock.now });
     const controller = new Controller({
@@ -157,6 +157,7 @@ class Harness {
       podLogRoot: this.podLogRoot,
       now: this.clock.now,
       ...(intervalMs === undefined ? {} : { intervalMs }),
+      ...(maxParallel === undefined ? {} : { maxParallel }),
     });
     this.instances.push({ controller, client });
     return controller;
@@ -408,6 +409,40 @@ describe("Controller", () => {
     assert.deepEqual(harness.fake.containers(), []);
     assert.deepEqual(harness.mutatingCalls(), ["StopContainer", "StopContainer", "StopPodSandbox", "RemovePodSandbox"]);
     assert.equal(await exists(sandbox.logDirectory), false);
+  });
+
+  test("starts at most maxParallel pods at once", async (t) => {
+    const harness = await Harness.open(t);
+    const names = ["a", "b", "c", "d", "e"];
+    for (const name of names) await harness.writeManifest(`${name}.yaml`, { ...SINGLE_POD, name });
+    // Long enough for every worker allowed to start to send its call before the first response.
+    harness.fake.delay("RunPodSandbox", 300);
+    const controller = harness.startController(undefined, 2);
+    await settle(controller);
+
+    const runs = harness.fake.calls.filter((call) => call.method === "RunPodSandbox");
+    assert.equal(runs.length, names.length);
+    assert.equal(Math.max(...runs.map((call) => call.concurrent)), 2);
+    assert.equal(harness.ownedSandboxes().length, names.length);
+  });
+
+  test("tears down deleted pods beyond maxParallel", async (t) => {
+    const harness = await Harness.open(t);
+    const names = ["a", "b", "c"];
+    for (const name of names) await harness.writeManifest(`${name}.yaml`, { ...SINGLE_POD, name });
+    const controller = harness.startController(undefined, 1);
+    await settle(controller);
+    assert.equal(harness.ownedSandboxes().length, names.length);
+    harness.fake.clearCalls();
+
+    harness.fake.delay("StopPodSandbox", 300);
+    for (const name of names) await harness.removeManifest(`${name}.yaml`);
+    await settle(controller);
+
+    const stops = harness.fake.calls.filter((call) => call.method === "StopPodSandbox");
+    assert.equal(stops.length, names.length);
+    assert.equal(Math.max(...stops.map((call) => call.concurrent)), names.length);
+    assert.deepEqual(harness.ownedSandboxes(), []);
   });
 
   test("edited manifest replaces the sandbox", async (t) => {
