@@ -14,6 +14,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
+
+exec 9>"$LAB_LOCK"
+if ! flock -n 9; then
+  echo "bench: waiting for the lab lock $LAB_LOCK, held by an end-to-end test run or another benchmark" >&2
+  flock 9
+fi
+# Under the lock, so the lab is not started again while a test stopped its containerd on purpose.
 bash lab/lab.sh up
 
 # A TINYLET_SOCKET set by the caller wins over the lab's.
@@ -21,10 +28,4 @@ user_socket=${TINYLET_SOCKET:-}
 eval "$(bash lab/lab.sh env)"
 TINYLET_SOCKET=${user_socket:-$TINYLET_SOCKET}
 export TINYLET_SOCKET
-
-exec 9>"$LAB_LOCK"
-if ! flock -n 9; then
-  echo "bench: waiting for the lab lock $LAB_LOCK, held by an end-to-end test run or another benchmark" >&2
-  flock 9
-fi
 exec node dist/bench/main.js

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-bash lab/lab.sh up
+# Under the end-to-end lock, so the lab is not started again while another run's test stopped its
+# containerd on purpose.
+flock -o /tmp/tinylet-e2e.lock bash lab/lab.sh up
 
 eval "$(bash lab/lab.sh env)"
 export TINYLET_SOCKET

@@ -98,8 +98,10 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
 
   const intervalMs = parseDuration("--interval", flagOrEnv(values.interval, "TINYLET_INTERVAL", DEFAULT_INTERVAL));
   const stopTimeoutMs = parseDuration("--stop-timeout", values["stop-timeout"] ?? "10s");
-  const maxParallel = Number(values["max-parallel"] ?? "4");
-  if (!Number.isInteger(maxParallel) || maxParallel < 1) {
+  // Decimal digits only: Number() would also take "0x4", "4e0" and " 4".
+  const maxParallelText = values["max-parallel"] ?? "4";
+  const maxParallel = /^[0-9]+$/.test(maxParallelText) ? Number(maxParallelText) : Number.NaN;
+  if (!Number.isSafeInteger(maxParallel) || maxParallel < 1) {
     throw new UsageError(`invalid --max-parallel "${values["max-parallel"]}": expected a whole number of at least 1`);
   }
   const format = oneOf("--log-format", values["log-format"] ?? "text", LOG_FORMATS);

@@ -156,8 +156,14 @@ function formatValue(value: LogValue): string {
   return String(value);
 }
 
+/** Characters a bare value may not hold: whitespace, quotes, `=` and the C0, DEL and C1 controls. */
+const NEEDS_QUOTES = /[\s"=\u0000-\u001f\u007f-\u009f]/;
+
+/** Returns the value as it is, or quoted with every control character escaped, so a line stays one line of text. */
 function quote(text: string): string {
-  return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
+  if (text !== "" && !NEEDS_QUOTES.test(text)) return text;
+  // JSON escapes the C0 controls but leaves DEL and the C1 controls as they are.
+  return JSON.stringify(text).replace(/[\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function jsonFields(fields: LogFields): Record<string, unknown> {

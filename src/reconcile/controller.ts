@@ -280,6 +280,7 @@ export class Controller {
     this.settled = undefined;
 
     const plans = computePlan(desired, observed, this.backoff, nowMs, this.probes?.unhealthy());
+    const withWork = new Set<string>();
     let settled = true;
     let nextWakeMs = Number.POSITIVE_INFINITY;
     for (const plan of plans) {
@@ -296,6 +297,7 @@ export class Controller {
         continue;
       }
       settled = false;
+      withWork.add(plan.key);
       const outcome = this.dispatch(plan, listedAt);
       if (outcome === "dispatched") {
         result.dispatched.push(plan.key);
@@ -308,6 +310,7 @@ export class Controller {
       }
     }
 
+    this.dropOutdatedQueued(withWork);
     this.forgetGone(desired, plans);
     this.scheduleWake(nextWakeMs, nowMs);
     if (this.details !== undefined) {
@@ -426,6 +429,20 @@ export class Controller {
       this.runQueued();
     }
     return "dispatched";
+  }
+
+  /**
+   * Drops the queued plans of pods that this pass found no work for. Their manifest was deleted or
+   * put back before a worker was free for them, and this pass lists the runtime later than theirs.
+   * NOTE: a running plan is not interrupted, so a version reverted during its start still starts and is then replaced.
+   */
+  private dropOutdatedQueued(withWork: ReadonlySet<string>): void {
+    for (const [key, worker] of this.workers) {
+      if (worker.kind === "queued" && !withWork.has(key)) {
+        this.workers.set(key, { kind: "idle", finishedAt: 0 });
+        this.log.debug("dropped a queued plan with nothing left to do", { pod: key });
+      }
+    }
   }
 
   /** Reports whether the pod's worker is running a plan for the same pod version (UID, or deletion) as `plan`. */

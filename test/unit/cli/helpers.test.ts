@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { daemonCommand } from "../../../src/cli/daemon-command.js";
 import { parseDuration } from "../../../src/cli/duration.js";
 import { formatAge, formatId, parseOutputFormat, renderItems, renderTable, UsageError } from "../../../src/cli/output.js";
 
@@ -23,6 +24,18 @@ describe("parseDuration", () => {
       assert.throws(() => parseDuration("--interval", text), (error: unknown) => {
         assert.ok(error instanceof UsageError);
         assert.match(error.message, /^invalid --interval /);
+        return true;
+      });
+    });
+  }
+});
+
+describe("daemon --max-parallel", () => {
+  for (const text of ["0", "abc", "1.5", "0x4", "4e0", " 4", "+3", "", "99999999999999999999"]) {
+    it(`rejects ${JSON.stringify(text)} before starting`, async () => {
+      await assert.rejects(daemonCommand(["--max-parallel", text], () => undefined), (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.equal(error.message, `invalid --max-parallel "${text}": expected a whole number of at least 1`);
         return true;
       });
     });

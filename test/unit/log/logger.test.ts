@@ -19,6 +19,14 @@ describe("Logger", () => {
     ]);
   });
 
+  it("escapes control characters in values", () => {
+    const { log, lines } = capture();
+    log.info("pulling image", { image: "busybox\u0000", title: "\u001b[2J\u0007", del: "a\u007fb\u0085", empty: "" });
+    assert.deepEqual(lines, [
+      '2026-12-04T12:00:00.000Z INFO  pulling image image="busybox\\u0000" title="\\u001b[2J\\u0007" del="a\\u007fb\\u0085" empty=""',
+    ]);
+  });
+
   it("writes JSON lines with errors as their message", () => {
     const { log, lines } = capture({ format: "json" });
     log.error("failed to start container", { pod: "default/web", err: new Error("cri StartContainer: unknown: boom") });

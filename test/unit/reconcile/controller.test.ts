@@ -13,6 +13,7 @@ import {
   ListContainersRequestSchema,
   ListPodSandboxRequestSchema,
   PodSandboxState,
+  RunPodSandboxRequestSchema,
   StartContainerRequestSchema,
 } from "../../../src/cri/index.js";
 import { Logger } from "../../../src/log/logger.js";
@@ -443,6 +444,28 @@ describe("Controller", () => {
     assert.equal(stops.length, names.length);
     assert.equal(Math.max(...stops.map((call) => call.concurrent)), names.length);
     assert.deepEqual(harness.ownedSandboxes(), []);
+  });
+
+  test("drops a queued start whose manifest went", async (t) => {
+    const harness = await Harness.open(t);
+    await harness.writeManifest("a.yaml", { ...SINGLE_POD, name: "a" });
+    await harness.writeManifest("b.yaml", { ...SINGLE_POD, name: "b" });
+    // Pod a keeps the only worker busy long enough for b's file to go while b waits for it.
+    harness.fake.delay("RunPodSandbox", 500);
+    const controller = harness.startController(undefined, 1);
+    controller.requestPass();
+    await waitFor(() => harness.count("RunPodSandbox") === 1);
+
+    await harness.removeManifest("b.yaml");
+    await controller.passAndWait();
+    await settle(controller);
+
+    const started = harness.fake.requests(RunPodSandboxRequestSchema).map((request) => request.config?.metadata?.name);
+    assert.deepEqual(started, ["a"]);
+    assert.deepEqual(
+      harness.ownedSandboxes().map((sandbox) => sandbox.metadata.name),
+      ["a"],
+    );
   });
 
   test("edited manifest replaces the sandbox", async (t) => {
