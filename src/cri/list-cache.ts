@@ -124,7 +124,7 @@ function skipValue(bytes: Uint8Array, offset: number, wireType: number): number 
 function readVarint(bytes: Uint8Array, offset: number): { value: number; next: number } | undefined {
   let value = 0;
   for (let i = 0; i < 5; i++) {
-    const byte = bytes[i + offset];
+    const byte = bytes[offset + i];
     if (byte === undefined) return undefined;
     value += (byte & 0x7f) * 2 ** (7 * i);
     if (byte < 0x80) return { value, next: offset + i + 1 };

@@ -452,9 +452,9 @@ export class Controller {
   }
 
   /**
-   * Starts queued workers. A pod whose manifest is gone starts at once, because kubelet kills every
-   * deleted pod at the same time and one pod's grace period must not hold up another's. Any other
-   * starts while fewer than maxParallel of those run.
+   * Starts queued workers. The teardown of a pod whose manifest is gone starts at once, because
+   * kubelet kills every deleted pod at the same time and one pod's grace period must not hold up
+   * another's. Any other plan starts while fewer than maxParallel of those run.
    */
   private runQueued(): void {
     if (this.stopped) {
