@@ -83,12 +83,13 @@ export async function idleOnFake(ctx: BenchContext, pods: readonly BenchPod[], i
           return await measureIdle(ctx, tinylet, fake.socketPath, "fake", interval, pods, windowMs, false);
         } finally {
           clearInterval(trim);
-          // The pods stay on the fake, which goes with them; the manifests must go before the next run.
-          await ctx.writer.delete(pods);
         }
       },
     );
   } finally {
+    // The pods stay on the fake, which goes with them. The manifests go only once tinylet has
+    // stopped, so it does not start tearing the pods down, but before the next run.
+    await ctx.writer.discard(pods);
     ctx.closers.delete(closeFake);
     await fake.close();
   }

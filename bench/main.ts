@@ -29,7 +29,7 @@ import { renderReport } from "./report.js";
 import { InterferenceMonitor, removeBenchSandboxes } from "./runtime-guard.js";
 import { floorRepetition, mergeSamples, tinyletRepetition, type CallSamples, type Samples } from "./startup.js";
 import { daemonFlags, ownTinyletPids } from "./tinylet-process.js";
-import { benchPod, benchPods, IMAGE, ManifestWriter, type PodPlaces } from "./workload.js";
+import { benchPod, benchPods, IMAGE, ManifestWriter, type BenchPod, type PodPlaces } from "./workload.js";
 
 const DEFAULT_SOCKET = "/run/tinylet-lab/containerd.sock";
 const SCENARIOS = ["startup", "latency", "idle", "scaling"] as const;
@@ -39,10 +39,11 @@ type Scenario = (typeof SCENARIOS)[number];
 const SINGLES_PER_REPETITION = 3;
 /** Pods written or deleted at once in the burst scenarios. */
 const BURST_SIZE = 30;
-const FLOOR_PARALLELS = [1, 4, 8];
 /** One pod at a time is the slowest floor and no target's reference, so only the first repetition runs it. */
 const FLOOR_SEQUENTIAL_REPETITIONS = 1;
 const TINYLET_PARALLELS = [4, 8];
+/** The floor runs one pod at a time and at each of tinylet's settings. */
+const FLOOR_PARALLELS = [1, ...TINYLET_PARALLELS];
 /** Pods written one at a time for the file event latency; p99 of fewer than 100 samples is their maximum. */
 const LATENCY_SAMPLES = 30;
 /** Pods running on containerd for the idle measurement, and its window in milliseconds: the idle CPU target is a share over a minute. */
@@ -147,34 +148,40 @@ async function main(): Promise<number> {
 
       for (let repetition = 1; repetition <= options.repetitions; repetition++) {
         const label = `startup ${repetition}/${options.repetitions}`;
-        const runFloor = async (): Promise<void> => {
-          note(`${label}: floor`);
+        // The runtime's speed drifts over tens of seconds here, so each floor burst runs next to
+        // tinylet's burst at the same parallelism, and the single pods go with the first pair.
+        const runFloor = async (parallels: readonly number[], runSingles: readonly BenchPod[]): Promise<void> => {
+          note(`${label}: floor, ${parallels.map((parallel) => `${parallel} at once`).join(" and ")}`);
           const run = await runUndisturbed(ctx, `${label}: floor`, async () => {
             const run = { samples: new Map() as Samples, calls: new Map() as CallSamples };
-            const parallels = repetition <= FLOOR_SEQUENTIAL_REPETITIONS ? FLOOR_PARALLELS : FLOOR_PARALLELS.filter((parallel) => parallel > 1);
-            await floorRepetition(ctx, singles, burst, parallels, run.samples, run.calls);
+            await floorRepetition(ctx, runSingles, burst, parallels, run.samples, run.calls);
             return run;
           });
           mergeSamples(samples, run.samples);
           mergeSamples(floorCalls, run.calls);
         };
-        const runTinylet = async (): Promise<void> => {
-          for (const [index, maxParallel] of TINYLET_PARALLELS.entries()) {
-            note(`${label}: tinylet --max-parallel ${maxParallel}`);
-            const run = await runUndisturbed(ctx, `${label}: tinylet --max-parallel ${maxParallel}`, async () => {
-              const runSamples: Samples = new Map();
-              // Single pods do not depend on --max-parallel, so only the first setting runs them.
-              const runSingles = index === 0 ? singles : [];
-              await tinyletRepetition(ctx, { name: `startup-r${repetition}-mp${maxParallel}`, maxParallel }, warmup, runSingles, burst, runSamples);
-              return runSamples;
-            });
-            mergeSamples(samples, run);
-          }
+        const runTinylet = async (maxParallel: number, runSingles: readonly BenchPod[]): Promise<void> => {
+          note(`${label}: tinylet --max-parallel ${maxParallel}`);
+          const run = await runUndisturbed(ctx, `${label}: tinylet --max-parallel ${maxParallel}`, async () => {
+            const runSamples: Samples = new Map();
+            await tinyletRepetition(ctx, { name: `startup-r${repetition}-mp${maxParallel}`, maxParallel }, warmup, runSingles, burst, runSamples);
+            return runSamples;
+          });
+          mergeSamples(samples, run);
         };
-        // Alternating which side goes first cancels a drift of the runtime over the run.
-        const order = repetition % 2 === 1 ? [runFloor, runTinylet] : [runTinylet, runFloor];
-        for (const run of order) {
-          await run();
+
+        if (repetition <= FLOOR_SEQUENTIAL_REPETITIONS) {
+          await runFloor([1], []);
+        }
+        for (const [index, parallel] of TINYLET_PARALLELS.entries()) {
+          // Single pods do not depend on --max-parallel, so only the first pair runs them.
+          const runSingles = index === 0 ? singles : [];
+          const pair = [() => runFloor([parallel], runSingles), () => runTinylet(parallel, runSingles)];
+          // Alternating which side goes first cancels a drift within the pair.
+          if ((repetition + index) % 2 === 0) pair.reverse();
+          for (const run of pair) {
+            await run();
+          }
         }
       }
     }

@@ -156,6 +156,11 @@ export class ManifestWriter {
     }
   }
 
+  /** Deletes whichever of the pods' manifests are in the manifests directory, after a run that may have failed midway. */
+  async discard(pods: readonly BenchPod[]): Promise<void> {
+    await Promise.all(pods.map((pod) => rm(pod.file, { force: true })));
+  }
+
   /** Removes the staging directory. */
   async close(): Promise<void> {
     await rm(this.stagingDir, { recursive: true, force: true });

@@ -4,7 +4,8 @@
  * path 404. Requests are capped: header size, time to send them, and open connections.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 import type { Logger } from "../log/logger.js";
 import type { V1EventList, V1PodList } from "../status/k8s-types.js";
@@ -42,6 +43,13 @@ export interface ApiServer {
 
 const ROUTES = new Set(["/healthz", "/pods", "/events", "/metrics"]);
 
+/**
+ * How long a rejected request's remaining bytes are read and dropped before its connection closes.
+ * A socket closed with unread bytes makes the kernel reset the connection, and the reset can
+ * discard the response before the client has read it.
+ */
+const LINGER_MS = 1_000;
+
 /** Starts the API on `address`; rejects when the address cannot be bound. */
 export async function startApiServer(address: ListenAddress, options: ApiServerOptions): Promise<ApiServer> {
   const server = http.createServer(
@@ -51,6 +59,8 @@ export async function startApiServer(address: ListenAddress, options: ApiServerO
       headersTimeout: Math.min(options.requestTimeoutMs ?? 10_000, 5_000),
     },
     (request, response) => {
+      inFlight.set(request.socket, response);
+      response.once("close", () => inFlight.delete(request.socket));
       handle(request, response, options).catch((error: unknown) => {
         options.log.error("status API request failed", { path: request.url, err: error });
         if (!response.headersSent) send(response, 500, "text/plain; charset=utf-8", "internal error\n");
@@ -58,6 +68,7 @@ export async function startApiServer(address: ListenAddress, options: ApiServerO
       });
     },
   );
+  server.on("clientError", rejectMalformed);
   server.maxConnections = options.maxConnections ?? 64;
   server.keepAliveTimeout = 5_000;
 
@@ -89,6 +100,7 @@ async function handle(request: http.IncomingMessage, response: http.ServerRespon
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
     response.setHeader("Allow", "GET, HEAD");
+    // NOTE: node closes a connection that asked for it with the body unread, so a client still sending a large body may get a reset instead of this 405.
     send(response, 405, "text/plain; charset=utf-8", `method ${request.method ?? ""} not allowed on ${path}; this API is read-only\n`);
     return;
   }
@@ -113,6 +125,43 @@ async function handle(request: http.IncomingMessage, response: http.ServerRespon
       return;
     }
   }
+}
+
+/** Status lines of the parser errors that do not get 400. */
+const REJECTION_STATUS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+};
+
+/** Sockets whose rejection was handled. The parser reports an error again for each later chunk. */
+const rejected = new WeakSet<Duplex>();
+
+/** The response in progress on each socket, which a later parser error must not interrupt. */
+const inFlight = new WeakMap<Duplex, http.ServerResponse>();
+
+/**
+ * Responds to a request the parser rejected: 431 for an oversized head, 408 for a slow one, 400
+ * otherwise. Node's own handler destroys the socket at once. This one closes the sending side
+ * and drops what still arrives for LINGER_MS first.
+ */
+function rejectMalformed(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (rejected.has(socket)) return;
+  rejected.add(socket);
+  // Bytes after a request without a declared body, such as a DELETE's, do not parse. The response
+  // to that request is sent first, and the connection closes after it.
+  const response = inFlight.get(socket);
+  if (response !== undefined) {
+    response.once("close", () => socket.destroy());
+    return;
+  }
+  if (!socket.writable || (socket as Socket).bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const status = REJECTION_STATUS[error.code ?? ""] ?? "400 Bad Request";
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 function send(response: http.ServerResponse, status: number, contentType: string, body: string, head = false): void {

@@ -269,6 +269,11 @@ export class Controller {
     }
     result.runtimeReachable = true;
     const learnedDetails = (await this.details?.refresh(observed)) ?? false;
+    // stop() may have come while this pass waited on the runtime. A plan queued now would never run,
+    // and stop() would wait its whole timeout for it.
+    if (this.stopped) {
+      return result;
+    }
 
     // With the same inputs as a pass that found nothing to do, planning would find nothing again
     // and every status would come out the same, so the pass ends here.

@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 
-import { ContainerState, CriError, type CriClient } from "../cri/index.js";
+import { ContainerState, CriError, type CriClient, type Image } from "../cri/index.js";
 import { podKey, type Container, type LifecycleHandler, type Pod } from "../manifest/index.js";
 import type { Logger } from "../log/logger.js";
 import { backoffAfterFailedStart, backoffKey, type BackoffEntry, type BackoffReason } from "./backoff.js";
 import type { EventInput, EventSink, PodRef } from "../status/events.js";
 import { crashPoint } from "./crash-point.js";
-import { POST_START_TIMEOUT_SECONDS, preStopOf, runHook, runPreStop } from "./hooks.js";
+import { parsePreStop, POST_START_TIMEOUT_SECONDS, preStopOf, runHook, runPreStop } from "./hooks.js";
 import { OWNED_SELECTOR } from "./labels.js";
 import type { KillContainer, KillSandbox, PodPlan, RemoveContainer, StartContainer } from "./plan.js";
 import { containerConfig, podLogDirectory, sandboxConfig } from "./runtime-config.js";
@@ -118,10 +118,13 @@ export class Executor {
       return result;
     }
 
-    // 4. Run a new sandbox.
+    // 4. Run a new sandbox. The first container's image check does not depend on the sandbox, so it
+    // runs while the runtime creates the sandbox. The pull decision still waits for the sandbox.
     let sandboxId = plan.sandboxId;
     const sandboxAttempt = plan.createSandbox?.attempt ?? 0;
+    let earlyCheck: EarlyImageCheck | undefined;
     if (plan.createSandbox !== undefined) {
+      earlyCheck = this.checkImageEarly(pod, plan.startContainers[0]);
       sandboxId = await this.runSandbox(pod, sandboxAttempt, log);
       if (sandboxId === undefined) {
         result.failures++;
@@ -135,7 +138,8 @@ export class Executor {
 
     // 5. Start containers, in the order of the spec.
     for (const start of plan.startContainers) {
-      const ok = await this.startContainer(pod, sandboxId, sandboxAttempt, start, log);
+      const early = earlyCheck?.name === start.name ? earlyCheck.status : undefined;
+      const ok = await this.startContainer(pod, sandboxId, sandboxAttempt, start, log, early);
       if (!ok) {
         result.failures++;
         result.complete = false;
@@ -150,37 +154,44 @@ export class Executor {
     // Stopping can take the whole grace period, so say at once that it has begun.
     sandboxLog.info("stopping sandbox", { reason: kill.reason, gracePeriodSeconds: kill.gracePeriodSeconds });
     try {
-      const containers = await this.cri.listContainers(OWNED_SELECTOR, kill.sandboxId);
-      const running = containers.filter((c) => c.state === ContainerState.CONTAINER_RUNNING);
       const pod: PodRef = { namespace: kill.namespace, name: kill.name, uid: kill.podUID };
       if (kill.reason === "SandboxNotReady") {
         this.events?.record(pod, { type: "Normal", reason: "SandboxChanged", message: "Pod sandbox changed, it will be killed and re-created." });
       }
       await Promise.all(
-        running.map((c) => {
-          const name = c.metadata?.name ?? "";
-          return this.stopRunning(pod, name, c.id, preStopOf(c), kill.gracePeriodSeconds, `Stopping container ${name}`, log);
-        }),
+        kill.running.map((c) =>
+          this.stopRunning(pod, c.name, c.id, parsePreStop(c.preStop), kill.gracePeriodSeconds, `Stopping container ${c.name}`, log),
+        ),
       );
       crashPoint("after-stop-containers", key);
       await ignoreNotFound(this.cri.stopPodSandbox(kill.sandboxId));
       crashPoint("after-stop-sandbox", key);
-      await ignoreNotFound(this.cri.removePodSandbox(kill.sandboxId));
+      // The containers are stopped, so the pod's files are removed while the runtime removes the
+      // sandbox. They are removed even when that fails, because the next pass retries only the sandbox.
+      const files = kill.removeLogs ? this.removePodFiles(kill, sandboxLog) : undefined;
+      const [removal] = await Promise.allSettled([ignoreNotFound(this.cri.removePodSandbox(kill.sandboxId)), files]);
+      if (removal.status === "rejected") throw removal.reason;
     } catch (error) {
       sandboxLog.error("failed to remove sandbox", { reason: kill.reason, err: error });
       return false;
     }
 
-    if (kill.removeLogs) {
-      await this.removeLogDirectory(kill, sandboxLog);
-      for (const err of await removePodState(kill.podUID, this.node.stateDir)) sandboxLog.warn("failed to remove pod state", { err });
-    }
     sandboxLog.info("removed sandbox", {
       reason: kill.reason,
       message: kill.message,
       durationMs: performance.now() - started,
     });
     return true;
+  }
+
+  /** Removes the pod's log directory and its state (volumes, hosts file, termination messages, cgroups); failures are logged. */
+  private async removePodFiles(kill: KillSandbox, log: Logger): Promise<void> {
+    await Promise.all([
+      this.removeLogDirectory(kill, log),
+      removePodState(kill.podUID, this.node.stateDir).then((errors) => {
+        for (const err of errors) log.warn("failed to remove pod state", { err });
+      }),
+    ]);
   }
 
   private async removeLogDirectory(kill: KillSandbox, log: Logger): Promise<void> {
@@ -256,12 +267,27 @@ export class Executor {
     await ignoreNotFound(this.cri.stopContainer(containerId, timeout));
   }
 
+  /**
+   * Starts the ImageStatus call of the container that `start` names. A failed call is handled where
+   * its result is awaited, and a sandbox that fails to run leaves the result unread.
+   */
+  private checkImageEarly(pod: Pod, start: StartContainer | undefined): EarlyImageCheck | undefined {
+    const container = start === undefined ? undefined : findContainer(pod, start.name);
+    if (start === undefined || container === undefined) return undefined;
+    const status = this.cri.imageStatus(container.image);
+    status.catch(() => undefined);
+    return { name: start.name, status };
+  }
+
   private async runSandbox(pod: Pod, attempt: number, log: Logger): Promise<string | undefined> {
     const started = performance.now();
     try {
       const logDirectory = podLogDirectory(this.podLogRoot, pod);
-      if (!existsSync(logDirectory)) await mkdir(logDirectory, { recursive: true, mode: 0o755 });
-      await preparePodVolumes(pod, this.node.stateDir);
+      // A new pod needs both directories, and each mkdir waits for the thread pool, so they are made together.
+      await Promise.all([
+        existsSync(logDirectory) ? undefined : mkdir(logDirectory, { recursive: true, mode: 0o755 }),
+        preparePodVolumes(pod, this.node.stateDir),
+      ]);
       const sandboxId = await this.cri.runPodSandbox(sandboxConfig(pod, attempt, this.podLogRoot, this.node));
       log.info("created sandbox", { sandboxID: short(sandboxId), attempt, durationMs: performance.now() - started });
       crashPoint("after-run-sandbox", podKey(pod));
@@ -278,6 +304,7 @@ export class Executor {
     sandboxAttempt: number,
     start: StartContainer,
     log: Logger,
+    earlyStatus?: Promise<Image | undefined>,
   ): Promise<boolean> {
     const container = findContainer(pod, start.name);
     if (container === undefined) {
@@ -292,8 +319,13 @@ export class Executor {
     let stage: BackoffReason = "ImagePullBackOff";
     try {
       const pullStarted = performance.now();
-      const { pulled, user } = await this.ensureImage(container.image, effectivePullPolicy(container), sandbox, containerLog, () =>
-        event({ type: "Normal", reason: "Pulling", message: `Pulling image "${container.image}"` }),
+      const { pulled, user } = await this.ensureImage(
+        container.image,
+        effectivePullPolicy(container),
+        sandbox,
+        containerLog,
+        () => event({ type: "Normal", reason: "Pulling", message: `Pulling image "${container.image}"` }),
+        earlyStatus,
       );
       const pullSeconds = ((performance.now() - pullStarted) / 1000).toFixed(3);
       event({
@@ -398,6 +430,7 @@ export class Executor {
     sandbox: ReturnType<typeof sandboxConfig>,
     log: Logger,
     onPull: () => void,
+    earlyStatus?: Promise<Image | undefined>,
   ): Promise<ImageCheck> {
     const inFlight = this.pulls.get(image);
     if (inFlight !== undefined) {
@@ -406,20 +439,24 @@ export class Executor {
       if (check.pulled) onPull();
       return check;
     }
-    const pull = this.pullIfAbsent(image, policy, sandbox, log, onPull).finally(() => this.pulls.delete(image));
+    const pull = this.pullIfAbsent(image, policy, sandbox, log, onPull, earlyStatus).finally(() => this.pulls.delete(image));
     this.pulls.set(image, pull);
     return pull;
   }
 
-  /** Pulls the image as its imagePullPolicy asks: always, when absent, or never (failing when absent). */
+  /**
+   * Pulls the image per its imagePullPolicy: always, when absent, or never (failing when absent).
+   * `earlyStatus` is an ImageStatus call already under way for this image.
+   */
   private async pullIfAbsent(
     image: string,
     policy: PullPolicy,
     sandbox: ReturnType<typeof sandboxConfig>,
     log: Logger,
     onPull: () => void,
+    earlyStatus: Promise<Image | undefined> | undefined,
   ): Promise<ImageCheck> {
-    const status = await this.cri.imageStatus(image);
+    const status = await (earlyStatus ?? this.cri.imageStatus(image));
     if (pullDecision(image, policy, status !== undefined) === "use") {
       return { pulled: false, user: userOfImage(status) };
     }
@@ -430,6 +467,13 @@ export class Executor {
     log.info("pulled image", { image, imageRef, durationMs: performance.now() - started });
     return { pulled: true };
   }
+}
+
+/** An ImageStatus call made for a container before its sandbox exists. */
+interface EarlyImageCheck {
+  /** The container the call is for. */
+  name: string;
+  status: Promise<Image | undefined>;
 }
 
 /** The outcome of the image step: whether it pulled, and the image's user when no pull followed its ImageStatus. */

@@ -58,7 +58,11 @@ export function encodePreStop(handler: LifecycleHandler): string {
 
 /** Reads the preStop hook from a listed container's annotation; undefined when absent or unreadable. */
 export function preStopOf(container: Pick<CriContainer, "annotations">): LifecycleHandler | undefined {
-  const text = container.annotations[PRE_STOP_ANNOTATION];
+  return parsePreStop(container.annotations[PRE_STOP_ANNOTATION]);
+}
+
+/** Reads a preStop hook from the text of its annotation; undefined for no text or text tinylet did not write. */
+export function parsePreStop(text: string | undefined): LifecycleHandler | undefined {
   if (text === undefined || text === "") {
     return undefined;
   }

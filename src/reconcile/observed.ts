@@ -5,6 +5,7 @@ import {
   GRACE_PERIOD_ANNOTATION,
   MANIFEST_ANNOTATION,
   POD_NAME_LABEL,
+  PRE_STOP_ANNOTATION,
   POD_NAMESPACE_LABEL,
   POD_UID_LABEL,
 } from "./labels.js";
@@ -40,6 +41,8 @@ export interface ObservedContainer {
   createdAtMs: number;
   /** Filled from ContainerStatus for exited containers only; an exited status never changes. */
   exit?: ContainerExit;
+  /** The preStop hook stored in the container's annotation, as written; absent when it has none. */
+  preStop?: string;
 }
 
 /** How an exited container ended. */
@@ -90,6 +93,8 @@ export function observeContainer(container: Container, status?: ContainerStatus)
     image: container.image?.userSpecifiedImage || container.image?.image || container.imageRef,
     createdAtMs: nanosToMs(container.createdAt),
   };
+  const preStop = container.annotations[PRE_STOP_ANNOTATION];
+  if (preStop !== undefined && preStop !== "") observed.preStop = preStop;
   if (status !== undefined && observed.state === "exited") {
     observed.exit = {
       exitCode: status.exitCode,

@@ -20,6 +20,12 @@ export interface KillSandbox {
   gracePeriodSeconds: number;
   /** True when no sandbox of this pod UID will remain, so its log directory can go too. */
   removeLogs: boolean;
+  /**
+   * The sandbox's running containers as the pass listed them. A pass plans a pod only after its
+   * previous plan ended, so nothing has started in the sandbox since. StopPodSandbox would kill a
+   * container missing here, only without the grace period.
+   */
+  running: ObservedContainer[];
 }
 
 /** Reason a container instance is removed. */
@@ -175,7 +181,7 @@ export function planPod(
   // 1. Without a manifest, every sandbox of this pod goes.
   if (pod === undefined) {
     for (const sandbox of sandboxes) {
-      plan.killSandboxes.push(kill(sandbox, "PodRemoved", "manifest removed", true));
+      plan.killSandboxes.push(kill(sandbox, containersBySandbox, "PodRemoved", "manifest removed", true));
     }
     return plan;
   }
@@ -184,7 +190,7 @@ export function planPod(
   const current = sandboxes.filter((sandbox) => sandbox.uid === pod.uid);
   for (const sandbox of sandboxes) {
     if (sandbox.uid !== pod.uid) {
-      plan.killSandboxes.push(kill(sandbox, "PodChanged", "pod definition changed", true));
+      plan.killSandboxes.push(kill(sandbox, containersBySandbox, "PodChanged", "pod definition changed", true));
     }
   }
 
@@ -202,9 +208,9 @@ export function planPod(
       continue;
     }
     if (sandbox.ready) {
-      plan.killSandboxes.push(kill(sandbox, "DuplicateSandbox", "another ready sandbox runs this pod", false, pod));
+      plan.killSandboxes.push(kill(sandbox, containersBySandbox, "DuplicateSandbox", "another ready sandbox runs this pod", false, pod));
     } else {
-      plan.killSandboxes.push(kill(sandbox, "SandboxNotReady", "sandbox is not ready", false, pod));
+      plan.killSandboxes.push(kill(sandbox, containersBySandbox, "SandboxNotReady", "sandbox is not ready", false, pod));
     }
   }
 
@@ -393,7 +399,14 @@ function podFinished(pod: Pod, instances: readonly ObservedContainer[]): boolean
   });
 }
 
-function kill(sandbox: ObservedSandbox, reason: KillSandboxReason, message: string, removeLogs: boolean, pod?: Pod): KillSandbox {
+function kill(
+  sandbox: ObservedSandbox,
+  containersBySandbox: ReadonlyMap<string, readonly ObservedContainer[]>,
+  reason: KillSandboxReason,
+  message: string,
+  removeLogs: boolean,
+  pod?: Pod,
+): KillSandbox {
   return {
     sandboxId: sandbox.id,
     name: sandbox.name,
@@ -403,6 +416,7 @@ function kill(sandbox: ObservedSandbox, reason: KillSandboxReason, message: stri
     message,
     gracePeriodSeconds: pod?.terminationGracePeriodSeconds ?? sandbox.terminationGracePeriodSeconds ?? FALLBACK_GRACE_PERIOD_SECONDS,
     removeLogs,
+    running: (containersBySandbox.get(sandbox.id) ?? []).filter((container) => container.state === "running"),
   };
 }
 

@@ -60,6 +60,8 @@ export interface FakeCall {
   request: Message;
   /** Calls of the same method in progress (received, no response sent) when this one arrived, this one included. */
   concurrent: number;
+  /** Methods of the other calls in progress when this one arrived. */
+  during: string[];
 }
 
 /** A sandbox as the fake stores it. */
@@ -475,9 +477,10 @@ export class FakeCri {
     this.server.register(
       `/${method.parent.typeName}/${method.name}`,
       (call: ServerUnaryCall<MessageShape<I>, MessageShape<O>>, callback: sendUnaryData<MessageShape<O>>) => {
+        const during = [...this.unanswered].filter(([, count]) => count > 0).map(([name]) => name);
         const concurrent = (this.unanswered.get(method.name) ?? 0) + 1;
         this.unanswered.set(method.name, concurrent);
-        this.calls.push({ method: method.name, request: call.request, concurrent });
+        this.calls.push({ method: method.name, request: call.request, concurrent, during });
         const answer: sendUnaryData<MessageShape<O>> = (error, value) => {
           this.unanswered.set(method.name, (this.unanswered.get(method.name) ?? 1) - 1);
           callback(error, value);

@@ -427,6 +427,22 @@ describe("Controller", () => {
     assert.equal(harness.ownedSandboxes().length, names.length);
   });
 
+  test("checks image during sandbox creation", async (t) => {
+    const harness = await Harness.open(t);
+    await harness.writeManifest("web.yaml", SINGLE_POD);
+    harness.fake.delay("RunPodSandbox", 200);
+    const controller = harness.startController();
+    await settle(controller);
+
+    const calls = harness.fake.calls;
+    assert.equal(harness.count("ImageStatus"), 1);
+    const check = calls.findIndex((call) => call.method === "ImageStatus");
+    const run = calls.findIndex((call) => call.method === "RunPodSandbox");
+    // Either call may reach the runtime first; the check must not wait for the sandbox.
+    assert.ok(check < run || calls[check]?.during.includes("RunPodSandbox"), `calls: ${calls.map((call) => call.method).join(", ")}`);
+    assert.equal(harness.instancesOf(onlySandbox(harness).id, "nginx").length, 1);
+  });
+
   test("tears down deleted pods beyond maxParallel", async (t) => {
     const harness = await Harness.open(t);
     const names = ["a", "b", "c"];
@@ -444,6 +460,27 @@ describe("Controller", () => {
     assert.equal(stops.length, names.length);
     assert.equal(Math.max(...stops.map((call) => call.concurrent)), names.length);
     assert.deepEqual(harness.ownedSandboxes(), []);
+  });
+
+  test("stops at once during a pass", async (t) => {
+    const harness = await Harness.open(t);
+    await harness.writeManifest("old.yaml", { ...SINGLE_POD, name: "old" });
+    const controller = harness.startController(600_000);
+    await settle(controller);
+
+    await harness.writeManifest("new.yaml", { ...SINGLE_POD, name: "new" });
+    harness.fake.delay("ListContainers", 300);
+    harness.fake.delay("RunPodSandbox", 1_000);
+    controller.requestPass();
+    await waitFor(() => harness.count("RunPodSandbox") === 2);
+    // Pod new's worker runs, and the pass that finds old's manifest gone waits for its lists when stop() comes.
+    await harness.removeManifest("old.yaml");
+    const listed = harness.count("ListContainers");
+    controller.requestPass();
+    await waitFor(() => harness.count("ListContainers") === listed + 1);
+
+    assert.equal(await controller.stop(5_000), true, "stop() waited for a plan queued after it");
+    assert.equal(harness.count("StopPodSandbox"), 0);
   });
 
   test("drops a queued start whose manifest went", async (t) => {

@@ -13,6 +13,7 @@ import type { Pod } from "../../../src/manifest/index.js";
 import type { BackoffEntry } from "../../../src/reconcile/backoff.js";
 import { Executor } from "../../../src/reconcile/executor.js";
 import { PRE_STOP_ANNOTATION } from "../../../src/reconcile/labels.js";
+import { observeContainer } from "../../../src/reconcile/observed.js";
 import { emptyPlan, type PodPlan } from "../../../src/reconcile/plan.js";
 import type { EventInput } from "../../../src/status/events.js";
 import { startFakeCri, type FakeCri } from "../../support/fake-cri.js";
@@ -157,16 +158,19 @@ describe("executor lifecycle hooks", () => {
     fake.clearCalls();
     fake.failNext("ExecSync", GrpcStatus.UNKNOWN, "drain: not found");
 
+    // The manifest is gone, so the hook comes from the container's annotation, as a pass lists it.
+    const running = (await cri.listContainers({}, sandboxId)).map((container) => observeContainer(container));
+    fake.clearCalls();
     const plan = {
       ...hookPlan(undefined),
       killSandboxes: [
-        { sandboxId, name: "hooks", namespace: "default", podUID: "uid-gone", reason: "PodRemoved" as const, message: "manifest removed", gracePeriodSeconds: 5, removeLogs: true },
+        { sandboxId, name: "hooks", namespace: "default", podUID: "uid-gone", reason: "PodRemoved" as const, message: "manifest removed", gracePeriodSeconds: 5, removeLogs: true, running },
       ],
     };
     const result = await executor.execute(plan, discardLogger());
     assert.equal(result.failures, 0);
     const methods = fake.calls.map((call) => call.method);
-    assert.deepEqual(methods.slice(0, 3), ["ListContainers", "ExecSync", "StopContainer"]);
+    assert.deepEqual(methods.slice(0, 2), ["ExecSync", "StopContainer"]);
     assert.ok(events.some((event) => event.reason === "FailedPreStopHook"), "a failed hook is reported and the stop goes on");
     assert.equal(fake.sandboxes().some((s) => s.id === sandboxId), false);
   });

@@ -312,6 +312,20 @@ describe("computePlan", () => {
     const removed = planFor([], { sandboxes: [sandbox({ terminationGracePeriodSeconds: 3 })], containers: [] });
     assert.equal(removed.killSandboxes[0]?.gracePeriodSeconds, 3);
   });
+
+  it("kill carries listed running containers", () => {
+    const running = container({ id: "c-run", preStop: '{"exec":{"command":["drain"]}}' });
+    const plan = planFor([], {
+      sandboxes: [sandbox(), sandbox({ id: "sb-2", createdAtMs: NOW - 10_000 })],
+      containers: [running, exited(0, NOW - 1_000, { id: "c-done", name: "init" }), container({ id: "c-other", sandboxId: "sb-2" })],
+    });
+    const runningBySandbox = plan.killSandboxes.map((kill) => [kill.sandboxId, kill.running.map((c) => c.id)]);
+    assert.deepEqual(runningBySandbox, [
+      ["sb-1", ["c-run"]],
+      ["sb-2", ["c-other"]],
+    ]);
+    assert.equal(plan.killSandboxes[0]?.running[0]?.preStop, running.preStop);
+  });
 });
 
 describe("shouldRestart", () => {
