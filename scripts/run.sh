@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-bash lab/lab.sh up
+# Under the lab lock, so the lab is not started again while a test stopped its containerd on purpose.
+flock -o /tmp/tinylet-e2e.lock bash lab/lab.sh up
 eval "$(bash lab/lab.sh env)"
 
 cat >&2 <<TEXT

@@ -100,7 +100,7 @@ async function handle(request: http.IncomingMessage, response: http.ServerRespon
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
     response.setHeader("Allow", "GET, HEAD");
-    // NOTE: node closes a connection that asked for it with the body unread, so a client still sending a large body may get a reset instead of this 405.
+    await dropBody(request);
     send(response, 405, "text/plain; charset=utf-8", `method ${request.method ?? ""} not allowed on ${path}; this API is read-only\n`);
     return;
   }
@@ -125,6 +125,25 @@ async function handle(request: http.IncomingMessage, response: http.ServerRespon
       return;
     }
   }
+}
+
+/**
+ * Reads and drops a request's body for at most LINGER_MS. Node closes a connection whose client
+ * asked for that with the body unread, and the reset that follows could discard the response.
+ */
+async function dropBody(request: http.IncomingMessage): Promise<void> {
+  if (request.readableEnded) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, LINGER_MS);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    request.once("end", done);
+    request.once("close", done);
+    request.once("error", done);
+    request.resume();
+  });
 }
 
 /** Status lines of the parser errors that do not get 400. */

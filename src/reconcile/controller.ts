@@ -119,6 +119,8 @@ export class Controller {
   /** Inputs of the latest pass that found nothing to do; a pass with the same inputs skips planning. */
   private settled: PassInputs | undefined;
 
+  /** The UID of each pod's version in the newest scan, by pod key. */
+  private desiredUIDs = new Map<string, string>();
   /** Pods whose plan was skipped because their worker was busy; its end starts a pass. */
   private readonly deferred = new Set<string>();
   private passInFlight: Promise<PassResult> | undefined;
@@ -162,6 +164,7 @@ export class Controller {
         // The status needs the same addresses, so this spares it a second PodSandboxStatus per pod.
         sandboxAddresses: (sandboxId, ips) => this.details?.learnSandbox(sandboxId, { ips }),
       },
+      isCurrent: (pod) => this.desiredUIDs.get(podKey(pod)) === pod.uid,
     });
   }
 
@@ -249,6 +252,7 @@ export class Controller {
 
     const scan = await this.manifests.scan();
     const desired = podsForNode(scan.pods, this.node);
+    this.desiredUIDs = new Map(desired.map((pod) => [podKey(pod), pod.uid]));
     this.onDesired?.(desired);
     if (scan.created) {
       this.log.info("created manifests directory", { dir: this.manifests.dir });
@@ -439,7 +443,7 @@ export class Controller {
   /**
    * Drops the queued plans of pods that this pass found no work for. Their manifest was deleted or
    * put back before a worker was free for them, and this pass lists the runtime later than theirs.
-   * NOTE: a running plan is not interrupted, so a version reverted during its start still starts and is then replaced.
+   * NOTE: a running plan is not interrupted. It only checks, before its start step, that its version is still current.
    */
   private dropOutdatedQueued(withWork: ReadonlySet<string>): void {
     for (const [key, worker] of this.workers) {

@@ -34,6 +34,12 @@ export interface ExecutorOptions {
   events?: EventSink;
   /** Told about container starts and failed starts, for status and metrics. Default: none. */
   observer?: ExecutorObserver;
+  /**
+   * Reports whether a pod version is still the one its manifest describes, from the newest scan.
+   * A plan checks it before it starts anything, because stopping the old version can take the
+   * whole grace period. Default: every version is current.
+   */
+  isCurrent?: (pod: Pod) => boolean;
 }
 
 /** Receives what the executor did to containers. */
@@ -71,6 +77,7 @@ export class Executor {
   private readonly node: NodeSettings;
   private readonly events: EventSink | undefined;
   private readonly observer: ExecutorObserver | undefined;
+  private readonly isCurrent: ((pod: Pod) => boolean) | undefined;
   /** Pulls in flight by image, so pods that share an image wait on one pull. */
   private readonly pulls = new Map<string, Promise<ImageCheck>>();
 
@@ -83,6 +90,7 @@ export class Executor {
     this.node = options.node ?? fallbackNodeSettings();
     this.events = options.events;
     this.observer = options.observer;
+    this.isCurrent = options.isCurrent;
   }
 
   /**
@@ -115,6 +123,12 @@ export class Executor {
     const pod = plan.pod;
     if (pod === undefined || result.failures > 0) {
       result.complete = result.failures === 0;
+      return result;
+    }
+    // The manifest changed or went while the old version stopped: the next pass plans the new one.
+    if (this.isCurrent?.(pod) === false) {
+      log.info("skipped starting an outdated pod version", { podUID: pod.uid });
+      result.complete = false;
       return result;
     }
 

@@ -537,6 +537,29 @@ describe("Controller", () => {
     assert.equal(await exists(replacement.logDirectory), true);
   });
 
+  test("skips a version outdated during stop", async (t) => {
+    const harness = await Harness.open(t);
+    await harness.writeManifest("web.yaml", SINGLE_POD);
+    const controller = harness.startController(600_000);
+    await settle(controller);
+    harness.fake.clearCalls();
+
+    // The old version takes a while to stop, and the edited manifest is deleted meanwhile.
+    harness.fake.delay("StopPodSandbox", 1_000);
+    const edited: PodSpec = { ...SINGLE_POD, labels: { app: "web", tier: "front" } };
+    await harness.writeManifest("web.yaml", edited);
+    controller.requestPass();
+    await waitFor(() => harness.count("StopPodSandbox") === 1);
+    await harness.removeManifest("web.yaml");
+    await controller.passAndWait();
+    await settle(controller);
+
+    const started = harness.fake.requests(RunPodSandboxRequestSchema).map((request) => request.config?.metadata?.uid);
+    assert.deepEqual(started, []);
+    assert.deepEqual(harness.ownedSandboxes(), []);
+    assert.ok(harness.logs.some((line) => line.includes("skipped starting an outdated pod version")));
+  });
+
   test("foreign sandbox is never touched", async (t) => {
     const harness = await Harness.open(t);
     const foreignId = harness.fake.addForeignSandbox({ name: "web", namespace: "default", containers: ["nginx"] });
