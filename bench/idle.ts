@@ -87,8 +87,8 @@ export async function idleOnFake(ctx: BenchContext, pods: readonly BenchPod[], i
       },
     );
   } finally {
-    // The pods stay on the fake, which goes with them. The manifests go only once tinylet has
-    // stopped, so it does not start tearing the pods down, but before the next run.
+    // The pods stay on the fake runtime and close with it. The manifests are deleted after tinylet
+    // stops, so it does not tear the pods down, and before the next run starts.
     await ctx.writer.discard(pods);
     ctx.closers.delete(closeFake);
     await fake.close();

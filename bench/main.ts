@@ -150,11 +150,11 @@ async function main(): Promise<number> {
         const label = `startup ${repetition}/${options.repetitions}`;
         // The runtime's speed drifts over tens of seconds here, so each floor burst runs next to
         // tinylet's burst at the same parallelism, and the single pods go with the first pair.
-        const runFloor = async (parallels: readonly number[], runSingles: readonly BenchPod[]): Promise<void> => {
-          note(`${label}: floor, ${parallels.map((parallel) => `${parallel} at once`).join(" and ")}`);
+        const runFloor = async (parallel: number, runSingles: readonly BenchPod[]): Promise<void> => {
+          note(`${label}: floor, ${parallel} at once`);
           const run = await runUndisturbed(ctx, `${label}: floor`, async () => {
             const run = { samples: new Map() as Samples, calls: new Map() as CallSamples };
-            await floorRepetition(ctx, runSingles, burst, parallels, run.samples, run.calls);
+            await floorRepetition(ctx, runSingles, burst, [parallel], run.samples, run.calls);
             return run;
           });
           mergeSamples(samples, run.samples);
@@ -171,12 +171,12 @@ async function main(): Promise<number> {
         };
 
         if (repetition <= FLOOR_SEQUENTIAL_REPETITIONS) {
-          await runFloor([1], []);
+          await runFloor(1, []);
         }
         for (const [index, parallel] of TINYLET_PARALLELS.entries()) {
           // Single pods do not depend on --max-parallel, so only the first pair runs them.
           const runSingles = index === 0 ? singles : [];
-          const pair = [() => runFloor([parallel], runSingles), () => runTinylet(parallel, runSingles)];
+          const pair = [() => runFloor(parallel, runSingles), () => runTinylet(parallel, runSingles)];
           // Alternating which side goes first cancels a drift within the pair.
           if ((repetition + index) % 2 === 0) pair.reverse();
           for (const run of pair) {

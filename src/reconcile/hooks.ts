@@ -61,7 +61,7 @@ export function preStopOf(container: Pick<CriContainer, "annotations">): Lifecyc
   return parsePreStop(container.annotations[PRE_STOP_ANNOTATION]);
 }
 
-/** Reads a preStop hook from the text of its annotation; undefined for no text or text tinylet did not write. */
+/** Reads a preStop hook from the text of its annotation. Returns undefined for no text, or for text tinylet did not write. */
 export function parsePreStop(text: string | undefined): LifecycleHandler | undefined {
   if (text === undefined || text === "") {
     return undefined;

@@ -41,7 +41,7 @@ export interface ObservedContainer {
   createdAtMs: number;
   /** Filled from ContainerStatus for exited containers only; an exited status never changes. */
   exit?: ContainerExit;
-  /** The preStop hook stored in the container's annotation, as written; absent when it has none. */
+  /** The preStop hook stored in the container's annotation, as written. Absent when the container has none. */
   preStop?: string;
 }
 
