@@ -14,7 +14,7 @@ import { delay, WAIT_TIMEOUT_MS, withTinylet, type BenchContext } from "./contex
 import type { ListFloorResult } from "./list-floor.js";
 import { median } from "./stats.js";
 import { sampleProcess } from "./proc-stats.js";
-import { launcherNodeFlags, type TinyletProcess } from "./tinylet-process.js";
+import { heapNodeFlags, type TinyletProcess } from "./tinylet-process.js";
 import { IMAGE, type BenchPod } from "./workload.js";
 
 const LIST_FLOOR_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "list-floor.js");
@@ -163,7 +163,7 @@ async function measureIdle(
 
 /** Runs list-floor.js in a child process against `socket`: `pairs` pairs of List calls, one every `intervalMs`. */
 async function runListFloor(socket: string, pairs: number, intervalMs: number): Promise<ListFloorResult> {
-  const args = [...(await launcherNodeFlags()), LIST_FLOOR_SCRIPT, socket, String(pairs), String(intervalMs)];
+  const args = [...(await heapNodeFlags()), LIST_FLOOR_SCRIPT, socket, String(pairs), String(intervalMs)];
   const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 + pairs * intervalMs });
   return JSON.parse(stdout) as ListFloorResult;
 }

@@ -72,6 +72,16 @@ export async function launcherNodeFlags(): Promise<string[]> {
   return node < 0 ? [] : words.slice(node + 1).filter((word) => word.startsWith("--"));
 }
 
+/**
+ * Returns the flags among launcherNodeFlags() that size V8's heap, for the floor's processes. The
+ * heap's sizes change what the same calls cost in garbage collection, so the floor takes tinylet's.
+ * Flags that decide when V8 optimizes code are tinylet's own tuning, and the floor keeps node's
+ * defaults for them.
+ */
+export async function heapNodeFlags(): Promise<string[]> {
+  return (await launcherNodeFlags()).filter((flag) => /^--(max|min)-(semi|old)-space-size=/.test(flag));
+}
+
 type Listener = (event: LogEvent) => void;
 
 /** PIDs of the tinylet processes this benchmark started that have not exited yet. */
@@ -118,9 +128,6 @@ export class TinyletProcess {
 
   /** Starts tinylet and resolves once it has listed the runtime for the first time. */
   static async start(options: TinyletOptions): Promise<TinyletProcess> {
-    // BIN runs as a user runs it, with the node flags of its first line; profiling adds its own.
-    const nodeOptions = options.cpuProfDir === undefined ? undefined : `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}`;
-    const env = nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: nodeOptions };
     const args = [
       "--socket",
       options.socket,
@@ -137,7 +144,17 @@ export class TinyletProcess {
       ...(options.interval === undefined ? [] : ["--interval", options.interval]),
       ...(options.extraArgs ?? []),
     ];
-    const tinylet = new TinyletProcess(spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"], env }));
+    // BIN runs as a user runs it, with the node flags of its first line. Node refuses --cpu-prof in
+    // NODE_OPTIONS, so a profiled tinylet runs under this node with those flags and its own.
+    const child =
+      options.cpuProfDir === undefined
+        ? spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"] })
+        : spawn(
+            process.execPath,
+            [...(await launcherNodeFlags()), "--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`, BIN, ...args],
+            { stdio: ["ignore", "pipe", "pipe"] },
+          );
+    const tinylet = new TinyletProcess(child);
     try {
       await tinylet.waitFor("runtime connected", (event) => event.msg === "runtime connected", 0, START_TIMEOUT_MS);
     } catch (error) {
