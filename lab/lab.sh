@@ -287,6 +287,7 @@ ensure_containerd() {
     fi
     write_cni_config
     log "containerd already running (pid $pid)"
+    end_orphaned_shims
     return 0
   fi
 
@@ -296,6 +297,7 @@ ensure_containerd() {
     rm -f "$CONTAINERD_KEPT_MARK"
     log "containerd was stopped by stop-containerd; starting it again on its state"
     start_containerd "$config"
+    end_orphaned_shims
     return 0
   fi
 
@@ -393,6 +395,42 @@ list_shim_pids() {
     [[ " $arguments" == *" -address $SOCKET "* ]] || continue
     printf '%s\n' "${proc#/proc/}"
   done
+}
+
+# Kills the lab's CRI shims whose -id names no container in containerd's
+# metadata, with their child processes, and prints how many. A containerd that
+# stops while it creates a sandbox can leave a shim it never recorded, holding a
+# `runc init` that will never be started. containerd started again on its state
+# does not load it, and once the sandbox is removed nothing else would end it,
+# so every `up` looks for such shims. The shims are listed before the
+# containers, because containerd records a container before it starts its shim.
+# A shim started in between is therefore found in the list.
+kill_orphaned_shims() {
+  local pids known pid arguments id child killed=0
+  pids=$(list_shim_pids)
+  if [[ -z $pids ]] || ! known=$(lab_ctr -n k8s.io containers ls -q); then
+    printf '0\n'
+    return 0
+  fi
+  for pid in $pids; do
+    arguments=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    [[ " $arguments" == *" -namespace k8s.io "* && " $arguments" == *" -id "* ]] || continue
+    id=${arguments##* -id }
+    id=${id%% *}
+    [[ -n $id ]] && ! grep -qxF -- "$id" <<<"$known" || continue
+    for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+      kill -KILL "$child" 2>/dev/null || true
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    killed=$((killed + 1))
+  done
+  printf '%s\n' "$killed"
+}
+
+end_orphaned_shims() {
+  local killed
+  killed=$(kill_orphaned_shims)
+  ((killed == 0)) || log "killed $killed shim process(es) that served no container containerd knows"
 }
 
 # Stops the lab's shims and removes their sockets. A shim whose tasks were all

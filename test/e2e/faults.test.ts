@@ -1,10 +1,12 @@
 /**
  * Faults tinylet survives, against the lab's real containerd: the runtime stopping and starting
  * again, tinylet killed with SIGKILL at exact steps of a plan (through TINYLET_TEST_CRASH_AT),
- * rapid edits, and files written the ways editors and config managers write them. Every test ends
- * by checking that the runtime contains exactly what the directory requests and nothing more.
+ * rapid edits, files written the ways editors and config managers write them, and a shim left
+ * behind by a containerd stop. Every test that runs tinylet ends by checking that the runtime
+ * holds exactly what the directory requests and nothing more.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdir, open, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
@@ -12,8 +14,8 @@ import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { ContainerState, PodSandboxState } from "../../src/cri/index.js";
 import type { CrashStep } from "../../src/reconcile/crash-point.js";
 import { desiredPods, SandboxSampler, waitConverged, type DesiredPod } from "./convergence.js";
-import { IMAGE, podManifest, requireLab, Runtime, tempDir, Tinylet, waitFor, writeManifest } from "./harness.js";
-import { ensureLabUp, labUp, stopContainerd } from "./lab-control.js";
+import { IMAGE, podManifest, requireLab, Runtime, SOCKET, tempDir, Tinylet, waitFor, writeManifest } from "./harness.js";
+import { ensureLabUp, labUp, orphanedShims, stopContainerd } from "./lab-control.js";
 
 /** Pauses between the steps of a writer; never used as an assertion. */
 function pause(ms: number): Promise<void> {
@@ -433,6 +435,34 @@ describe("faults", () => {
       await rename(path.join(manifests.dir, ".app.yaml.tmp"), path.join(manifests.dir, "app.yaml"));
       await waitConverged(runtime.cri, desiredPods(sleeper("swapped", "v3")), 20_000);
       assert.equal(tinylet.count(/rejected manifest/), 0);
+    });
+  });
+
+  describe("lab", () => {
+    it("lab up ends orphaned shims", async () => {
+      // A process with a shim's name and arguments, for a sandbox ID that the runtime does not
+      // know, as containerd leaves one when it stops while it creates a sandbox. The name comes
+      // from a symbolic link to sh, so both /proc/PID/comm and the command line match.
+      const fakeShim = path.join(logs.dir, "containerd-shim-runc-v2");
+      await symlink("/bin/sh", fakeShim);
+      // It waits on a read of its standard input, a pipe that stays open, so it has no child to outlive it.
+      const args = ["-c", "read line", "shim", "-namespace", "k8s.io", "-id", "0".repeat(64), "-address", SOCKET];
+      const shim = spawn(fakeShim, args, { stdio: ["pipe", "ignore", "ignore"] });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => shim.once("exit", (_code, signal) => resolve(signal)));
+      try {
+        const listed = async (): Promise<boolean> => {
+          const orphans = await orphanedShims(runtime.cri);
+          return orphans.some((orphan) => orphan.startsWith(`shim pid ${shim.pid} `));
+        };
+        await waitFor("the planted shim to be listed", listed);
+        await labUp();
+        // `up` kills the shim before it returns, so the exit follows at once. The timer only bounds a failure.
+        const outcome = await Promise.race([exited, pause(5_000).then(() => "still running after lab up")]);
+        assert.equal(outcome, "SIGKILL");
+        assert.deepEqual(await orphanedShims(runtime.cri), []);
+      } finally {
+        shim.kill("SIGKILL");
+      }
     });
   });
 });

@@ -6,6 +6,7 @@
  * other people share the lab.
  */
 import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -47,4 +48,38 @@ export async function ensureLabUp(): Promise<void> {
   if (!(await runtimeResponds())) {
     await labUp();
   }
+}
+
+/**
+ * Describes the lab's shims whose -id is neither a sandbox nor a container that the runtime lists,
+ * such as the shim of a sandbox whose creation a containerd stop cut short. The shims are read
+ * before the lists, because containerd records a sandbox before it starts the sandbox's shim.
+ */
+export async function orphanedShims(cri: CriClient): Promise<string[]> {
+  const shims = await labShims();
+  const [sandboxes, containers] = await Promise.all([cri.listPodSandbox(), cri.listContainers()]);
+  const known = new Set([...sandboxes.map((sandbox) => sandbox.id), ...containers.map((container) => container.id)]);
+  return shims.filter((shim) => !known.has(shim.id)).map((shim) => `shim pid ${shim.pid} for ${shim.id.slice(0, 13)}`);
+}
+
+/** Lists the containerd-shim-runc-v2 processes started by the lab's containerd for the CRI's namespace. */
+async function labShims(): Promise<{ pid: string; id: string }[]> {
+  const shims: { pid: string; id: string }[] = [];
+  for (const pid of await readdir("/proc")) {
+    if (!/^[0-9]+$/.test(pid)) continue;
+    let args: string[];
+    try {
+      args = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+    } catch {
+      continue; // The process ended after the listing.
+    }
+    if (!(args[0] ?? "").endsWith("containerd-shim-runc-v2")) continue;
+    const option = (name: string): string | undefined => {
+      const index = args.indexOf(name);
+      return index < 0 ? undefined : args[index + 1];
+    };
+    const id = option("-id");
+    if (option("-address") === SOCKET && option("-namespace") === "k8s.io" && id !== undefined) shims.push({ pid, id });
+  }
+  return shims;
 }

@@ -16,7 +16,7 @@ import { ContainerState, type Container } from "../../src/cri/index.js";
 import { CONTAINER_NAME_LABEL, POD_NAME_LABEL } from "../../src/reconcile/labels.js";
 import { desiredPods, SandboxSampler, waitConverged, type DesiredPod } from "./convergence.js";
 import { IMAGE, requireLab, Runtime, tempDir, Tinylet, writeManifest } from "./harness.js";
-import { ensureLabUp, labUp, stopContainerd } from "./lab-control.js";
+import { ensureLabUp, labUp, orphanedShims, stopContainerd } from "./lab-control.js";
 
 const DEFAULT_STEPS = 240;
 const steps = Number(process.env["TINYLET_SOAK_STEPS"] ?? DEFAULT_STEPS);
@@ -254,6 +254,10 @@ describe("soak", () => {
     t.diagnostic(`actions: ${[...counts].map(([action, count]) => `${action}=${count}`).join(" ")}; ${sampler.samples} samples`);
     assert.deepEqual(sampler.duplicates(), [], `seed ${seed}`);
     assert.equal(failures + tinylet.count(FAILURE), 0, `seed ${seed}`);
+    // A containerd stop during RunPodSandbox can leave a shim that containerd never recorded. Once
+    // tinylet has removed that sandbox, `lab.sh up` must end the shim.
+    await labUp();
+    assert.deepEqual(await orphanedShims(runtime.cri), [], `seed ${seed}`);
   });
 });
 
