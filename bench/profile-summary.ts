@@ -46,9 +46,10 @@ async function main(): Promise<void> {
   if (file === undefined) {
     throw new Error("usage: node dist/bench/profile-summary.js FILE.cpuprofile [TOP] [LAST_MS]");
   }
-  const top = Number(topText ?? "20");
+  const top = positiveNumber("TOP", topText ?? "20");
+  const lastMs = lastText === undefined ? undefined : positiveNumber("LAST_MS", lastText);
   const profile = JSON.parse(await readFile(file, "utf8")) as CpuProfile;
-  const fromUs = lastText === undefined ? profile.startTime : profile.endTime - Number(lastText) * 1000;
+  const fromUs = lastMs === undefined ? profile.startTime : profile.endTime - lastMs * 1000;
 
   // Self time of a node is the sum of the intervals whose sample landed in it.
   const selfUs = new Map<number, number>();
@@ -93,6 +94,21 @@ async function main(): Promise<void> {
   const functions = [...byFunction].filter(([, entry]) => entry.group !== "(idle)").sort((a, b) => b[1].us - a[1].us).slice(0, top);
   process.stdout.write(renderTable(["function", "self ms", "of busy"], functions.map(([key, entry]) => [key, ms(entry.us), share(entry.us)])) + "\n");
 }
+
+function positiveNumber(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`invalid ${name} "${text}": expected a positive number`);
+  }
+  return value;
+}
+
+// A reader that stops early, such as `head`, closes the pipe. The summary then ends quietly instead
+// of with an EPIPE stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(0);
+});
 
 main().catch((error: unknown) => {
   process.stderr.write(`profile-summary: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { CriClient } from "../cri/index.js";
 import { socketPath } from "./defaults.js";
 import { renderDescribe } from "./describe-render.js";
-import { UsageError } from "./output.js";
+import { CommandError, UsageError } from "./output.js";
 import { loadPods, statusAddressFlag } from "./pod-source.js";
 
 export const DESCRIBE_HELP = `Usage: tinylet describe POD [flags]
@@ -48,7 +48,7 @@ export async function describeCommand(argv: string[], out: (text: string) => voi
   const loaded = await loadPods(address, () => new CriClient({ socketPath: socketPath(values.socket) }), true);
   const matches = loaded.list.items.filter((pod) => pod.metadata.name === name && (namespace === undefined || pod.metadata.namespace === namespace));
   if (matches.length === 0) {
-    throw new UsageError(`pod ${argument} not found among tinylet's pods (see tinylet pods)`);
+    throw new CommandError(`pod ${argument} not found among tinylet's pods (see tinylet pods)`);
   }
   if (matches.length > 1) {
     const namespaces = matches.map((pod) => pod.metadata.namespace).join(", ");

@@ -131,7 +131,7 @@ function pickContainer(view: RuntimeView, sandboxId: string, requested: string |
   const names = [...new Set(view.instances.filter((c) => c.sandboxId === sandboxId).map((c) => c.name))].sort();
   if (requested !== undefined) {
     if (!names.includes(requested)) {
-      throw new UsageError(`container ${requested} not found in pod ${label}; its containers: ${names.join(", ") || "none yet"}`);
+      throw new CommandError(`container ${requested} not found in pod ${label}; its containers: ${names.join(", ") || "none yet"}`);
     }
     return requested;
   }

@@ -7,11 +7,14 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** Length IDs are cut to in tables unless `--no-trunc` is given, as crictl does. */
 export const TRUNCATED_ID_LENGTH = 13;
 
-/** Checks an `-o` value, naming the allowed values when it is wrong. */
-export function parseOutputFormat(value: string | undefined): OutputFormat {
+/**
+ * Checks an `-o` value, naming the allowed values when it is wrong. `accepted` lists every value the
+ * command takes, including those it handles before this check, such as `wide` of `tinylet pods`.
+ */
+export function parseOutputFormat(value: string | undefined, accepted: readonly string[] = OUTPUT_FORMATS): OutputFormat {
   const format = value ?? "table";
   if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`invalid --output "${format}": expected one of ${OUTPUT_FORMATS.join(", ")}`);
+    throw new UsageError(`invalid --output "${format}": expected one of ${accepted.join(", ")}`);
   }
   return format as OutputFormat;
 }
@@ -45,19 +48,24 @@ export function renderItems(format: "json" | "yaml", items: readonly unknown[]):
 
 /** Returns "5s ago", "3m ago", "2h ago" or "4d ago" for a time in the past, as crictl shows ages. */
 export function formatAge(thenMs: number, nowMs: number): string {
+  return `${formatDuration(thenMs, nowMs)} ago`;
+}
+
+/** Returns the time from `thenMs` to `nowMs` in its largest whole unit, as kubectl's AGE column prints it: "5s", "3m", "5h", "3d". */
+export function formatDuration(thenMs: number, nowMs: number): string {
   const seconds = Math.max(0, Math.floor((nowMs - thenMs) / 1000));
   if (seconds < 60) {
-    return `${seconds}s ago`;
+    return `${seconds}s`;
   }
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) {
-    return `${minutes}m ago`;
+    return `${minutes}m`;
   }
   const hours = Math.floor(minutes / 60);
   if (hours < 48) {
-    return `${hours}h ago`;
+    return `${hours}h`;
   }
-  return `${Math.floor(hours / 24)}d ago`;
+  return `${Math.floor(hours / 24)}d`;
 }
 
 /** Cuts an ID to TRUNCATED_ID_LENGTH characters unless `noTrunc`. */

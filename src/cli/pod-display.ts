@@ -1,6 +1,6 @@
 /** Pure helpers that turn a v1 Pod into the columns `kubectl get pods` shows. */
 import type { ContainerStatus, V1Pod } from "../status/k8s-types.js";
-import { formatAge } from "./output.js";
+import { formatAge, formatDuration } from "./output.js";
 
 /** Returns READY: ready containers over all containers, such as "1/2". */
 export function readyColumn(pod: V1Pod): string {
@@ -58,8 +58,8 @@ export function restartsColumn(pod: V1Pod, nowMs: number): string {
   return `${restarts} (${formatAge(Math.max(...finished), nowMs)})`;
 }
 
-/** Returns AGE from the pod's creationTimestamp, or "<unknown>". */
+/** Returns AGE from the pod's creationTimestamp, such as "55s" as kubectl prints it, or "<unknown>". */
 export function ageColumn(pod: V1Pod, nowMs: number): string {
   const created = pod.metadata.creationTimestamp;
-  return created === null ? "<unknown>" : formatAge(Date.parse(created), nowMs);
+  return created === null ? "<unknown>" : formatDuration(Date.parse(created), nowMs);
 }

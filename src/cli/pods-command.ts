@@ -51,7 +51,7 @@ export async function podsCommand(argv: string[], out: (text: string) => void): 
     return 0;
   }
   const wide = values.output === "wide";
-  const format = parseOutputFormat(wide ? "table" : values.output);
+  const format = parseOutputFormat(wide ? "table" : values.output, ["table", "wide", "json", "yaml"]);
   const address = statusAddressFlag(values["status-addr"]);
 
   const { list } = await loadPods(address, () => new CriClient({ socketPath: socketPath(values.socket) }), false);

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 
 import { daemonCommand } from "../../../src/cli/daemon-command.js";
 import { parseDuration } from "../../../src/cli/duration.js";
-import { formatAge, formatId, parseOutputFormat, renderItems, renderTable, UsageError } from "../../../src/cli/output.js";
+import { formatAge, formatDuration, formatId, parseOutputFormat, renderItems, renderTable, UsageError } from "../../../src/cli/output.js";
 
 describe("parseDuration", () => {
   const good: [string, number][] = [
@@ -61,6 +61,14 @@ describe("output helpers", () => {
     assert.equal(formatAge(now - 3 * 86_400_000, now), "3d ago");
   });
 
+  it("shows durations without a suffix, as kubectl's AGE", () => {
+    const now = 1_000_000_000;
+    assert.equal(formatDuration(now - 55_000, now), "55s");
+    assert.equal(formatDuration(now - 3 * 60_000, now), "3m");
+    assert.equal(formatDuration(now - 47 * 3_600_000, now), "47h");
+    assert.equal(formatDuration(now - 3 * 86_400_000, now), "3d");
+  });
+
   it("cuts IDs to 13 characters unless told not to", () => {
     const id = "0123456789abcdef0123";
     assert.equal(formatId(id, false), "0123456789abc");
@@ -68,7 +76,8 @@ describe("output helpers", () => {
   });
 
   it("names the allowed output formats when given another", () => {
-    assert.throws(() => parseOutputFormat("xml"), /expected one of table, json, yaml/);
+    assert.throws(() => parseOutputFormat("xml"), /expected one of table, json, yaml$/);
+    assert.throws(() => parseOutputFormat("xml", ["table", "wide", "json", "yaml"]), /expected one of table, wide, json, yaml$/);
     assert.equal(parseOutputFormat(undefined), "table");
   });
 });

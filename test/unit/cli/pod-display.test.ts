@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { readyColumn, restartsColumn, statusColumn } from "../../../src/cli/pod-display.js";
+import { ageColumn, readyColumn, restartsColumn, statusColumn } from "../../../src/cli/pod-display.js";
 import type { ContainerState, ContainerStatus, V1Pod } from "../../../src/status/k8s-types.js";
 
 const NOW = Date.parse("2026-01-01T00:10:00Z");
@@ -83,6 +83,11 @@ describe("statusColumn", () => {
 describe("readyColumn and restartsColumn", () => {
   it("counts ready containers", () => {
     assert.equal(readyColumn(pod([containerStatus("a", RUNNING), containerStatus("b", RUNNING, { ready: false })])), "1/2");
+  });
+
+  it("prints AGE as kubectl does", () => {
+    // The pod was created ten minutes before NOW.
+    assert.equal(ageColumn(pod([]), NOW), "10m");
   });
 
   it("adds the age of the latest exit to the restart count", () => {

@@ -4,6 +4,9 @@ import { after, before, describe, it } from "node:test";
 
 import { PodList } from "kubernetes-models/v1/PodList";
 
+import { describeCommand } from "../../../src/cli/describe-command.js";
+import { logsCommand } from "../../../src/cli/logs-command.js";
+import { CommandError, UsageError } from "../../../src/cli/output.js";
 import { loadPods, podsFromRuntime } from "../../../src/cli/pod-source.js";
 import { statusColumn } from "../../../src/cli/pod-display.js";
 import { CriClient } from "../../../src/cri/index.js";
@@ -75,5 +78,29 @@ describe("pods from the runtime", () => {
     assert.match(loaded.source.kind === "runtime" ? loaded.source.reason : "", /status API at 127\.0\.0\.1:1 did not respond \(connection refused\)/);
     assert.equal(loaded.list.items.length, 2);
     assert.deepEqual(loaded.events, []);
+  });
+
+  // main exits 1 for a CommandError and 2 for a UsageError.
+  it("describe of a missing pod fails", async () => {
+    const args = ["nosuch", "--status-addr", "", "--socket", fake.socketPath];
+    await assert.rejects(describeCommand(args, () => undefined), (error: unknown) => {
+      assert.ok(error instanceof CommandError);
+      assert.match((error as Error).message, /pod nosuch not found/);
+      return true;
+    });
+  });
+
+  it("logs of a missing container fails", async () => {
+    const args = ["web", "-c", "nope", "--socket", fake.socketPath];
+    await assert.rejects(logsCommand(args, () => undefined), (error: unknown) => {
+      assert.ok(error instanceof CommandError);
+      assert.match((error as Error).message, /container nope not found in pod web; its containers: main/);
+      return true;
+    });
+  });
+
+  it("describe of two pods is a usage error", async () => {
+    const args = ["web", "extra", "--status-addr", "", "--socket", fake.socketPath];
+    await assert.rejects(describeCommand(args, () => undefined), UsageError);
   });
 });
