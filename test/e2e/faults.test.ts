@@ -3,7 +3,7 @@
  * again, tinylet killed with SIGKILL at exact steps of a plan (through TINYLET_TEST_CRASH_AT),
  * rapid edits, files written the ways editors and config managers write them, and a shim left
  * behind by a containerd stop. Every test that runs tinylet ends by checking that the runtime
- * holds exactly what the directory requests and nothing more.
+ * contains exactly what the directory requests and nothing more.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
