@@ -144,7 +144,7 @@ export class TinyletProcess {
       ...(options.interval === undefined ? [] : ["--interval", options.interval]),
       ...(options.extraArgs ?? []),
     ];
-    // BIN runs as a user runs it, with the node flags of its first line. Node refuses --cpu-prof in
+    // BIN runs as a user runs it, with the node flags of its first line. Node rejects --cpu-prof in
     // NODE_OPTIONS, so a profiled tinylet runs under this node with those flags and its own.
     const child =
       options.cpuProfDir === undefined

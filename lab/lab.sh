@@ -399,8 +399,8 @@ list_shim_pids() {
 
 # Kills the lab's CRI shims whose -id names no container in containerd's
 # metadata, with their child processes, and prints how many. A containerd that
-# stops while it creates a sandbox can leave a shim it never recorded, holding a
-# `runc init` that will never be started. containerd started again on its state
+# stops while it creates a sandbox can leave a shim it never recorded, with a
+# `runc init` child that will never be started. containerd started again on its state
 # does not load it, and once the sandbox is removed nothing else would end it,
 # so every `up` looks for such shims. The shims are listed before the
 # containers, because containerd records a container before it starts its shim.
