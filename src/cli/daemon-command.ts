@@ -16,6 +16,7 @@ import { DEFAULT_INTERVAL, DEFAULT_MANIFESTS, flagOrEnv, socketPath } from "./de
 import { parseDuration } from "./duration.js";
 import { UsageError } from "./output.js";
 import { createDaemonServices, startStatusApi } from "./daemon-services.js";
+import { collectAfterWork } from "./heap.js";
 import { checkManifestsDirectory } from "./manifest-trust.js";
 import { VERSION } from "./version.js";
 
@@ -166,6 +167,7 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
     maxParallel,
     onPass: rearm,
     onDesired: (pods) => privileges.report(pods),
+    onSettled: collectAfterWork,
     node,
     ...services,
   });

@@ -9,6 +9,7 @@ import { readFile, writeFile, chmod, mkdir, open, readdir, rm } from "node:fs/pr
 import path from "node:path";
 
 import type { CriClient } from "../cri/index.js";
+import type { ImageStatusReader } from "./image-status.js";
 import type { Container, HostAlias, Pod, PullPolicy } from "../manifest/index.js";
 import type { NodeSettings } from "./node.js";
 import { hostsFilePath, podHostnameAndDomain, terminationMessageFile } from "./pod-paths.js";
@@ -27,10 +28,11 @@ export class ContainerConfigError extends Error {
 /**
  * Prepares the host for one container instance and returns what its config depends on. Throws a
  * VolumeError or ContainerConfigError naming the problem. `knownImage` is the image's user when
- * the caller has just read its ImageStatus; without it the status is read here.
+ * the caller has just read its ImageStatus; without it the status is read here, through `images`.
  */
 export async function prepareContainer(
   cri: CriClient,
+  images: ImageStatusReader,
   pod: Pod,
   container: Container,
   attempt: number,
@@ -43,7 +45,7 @@ export async function prepareContainer(
   // The termination message file needs nothing from the runtime, so it is made during the runtime
   // calls. Each file step waits for the thread pool, which a 30-pod start keeps busy.
   const [context] = await Promise.all([
-    runtimeContext(cri, pod, container, sandboxId, node, knownImage),
+    runtimeContext(cri, images, pod, container, sandboxId, node, knownImage),
     createTerminationMessageFile(pod, container, attempt, node.stateDir),
   ]);
 
@@ -57,6 +59,7 @@ export async function prepareContainer(
 /** Reads the pod's IPs and the image's user from the runtime, and writes the pod's hosts file with the IPs. */
 async function runtimeContext(
   cri: CriClient,
+  images: ImageStatusReader,
   pod: Pod,
   container: Container,
   sandboxId: string,
@@ -65,7 +68,7 @@ async function runtimeContext(
 ): Promise<ContainerContext> {
   const [podIPs, image] = await Promise.all([
     pod.hostNetwork ? [] : sandboxIPs(cri, sandboxId),
-    knownImage ?? imageUser(cri, container.image),
+    knownImage ?? images.read(container.image).then(userOfImage),
   ]);
   const context: ContainerContext = { node, podIPs, image };
   const ips = effectivePodIPs(pod, context);
@@ -81,11 +84,6 @@ export async function sandboxIPs(cri: CriClient, sandboxId: string): Promise<str
   const network = status.network;
   if (network === undefined) return [];
   return [network.ip, ...network.additionalIps.map((extra) => extra.ip)].filter((ip) => ip !== "");
-}
-
-/** Returns the user an image runs as, from ImageStatus; an absent image or an unset user gives {}. */
-export async function imageUser(cri: CriClient, image: string): Promise<ImageUser> {
-  return userOfImage(await cri.imageStatus(image));
 }
 
 /** Returns the user in an ImageStatus result; an absent image or an unset user gives {}. */

@@ -31,6 +31,11 @@ export interface ControllerOptions {
   onPass?: () => void;
   /** Called with the desired pods after every directory scan, for reports such as privileged pods. */
   onDesired?: (pods: readonly Pod[]) => void;
+  /**
+   * Called when a pass finds nothing left to do after passes that dispatched work, for housekeeping
+   * such as a garbage collection. Default: none.
+   */
+  onSettled?: () => void;
   /** The node: name, addresses, state directory, cgroup driver and pod naming. Default: read from this host, state under the temporary directory. */
   node?: NodeSettings;
   /** Runs the probes of running containers; its unhealthy containers are planned for a restart. Default: none. */
@@ -97,6 +102,7 @@ export class Controller {
   private readonly now: () => number;
   private readonly onPass: (() => void) | undefined;
   private readonly onDesired: ((pods: readonly Pod[]) => void) | undefined;
+  private readonly onSettled: (() => void) | undefined;
   private readonly node: NodeSettings;
   private readonly probes: ProbeManager | undefined;
   private readonly details: RuntimeDetails | undefined;
@@ -118,6 +124,8 @@ export class Controller {
   private runningBounded = 0;
   /** Inputs of the latest pass that found nothing to do; a pass with the same inputs skips planning. */
   private settled: PassInputs | undefined;
+  /** A pass dispatched work since the controller last settled. */
+  private workedSinceSettled = false;
 
   /** The UID of each pod's version in the newest scan, by pod key. */
   private desiredUIDs = new Map<string, string>();
@@ -140,6 +148,7 @@ export class Controller {
     this.now = options.now ?? Date.now;
     this.onPass = options.onPass;
     this.onDesired = options.onDesired;
+    this.onSettled = options.onSettled;
     this.node = options.node ?? fallbackNodeSettings();
     this.probes = options.probes;
     this.details = options.details;
@@ -272,7 +281,7 @@ export class Controller {
       return result;
     }
     result.runtimeReachable = true;
-    const learnedDetails = (await this.details?.refresh(observed)) ?? false;
+    const learnedDetails = (await this.details?.refresh(observed, { busy: this.running > 0, nowMs })) ?? false;
     // stop() may have come while this pass waited on the runtime. A plan queued now would never run,
     // and stop() would wait its whole timeout for it.
     if (this.stopped) {
@@ -310,6 +319,7 @@ export class Controller {
       const outcome = this.dispatch(plan, listedAt);
       if (outcome === "dispatched") {
         result.dispatched.push(plan.key);
+        this.workedSinceSettled = true;
       } else {
         result.deferred.push(plan.key);
         // A worker busy with this pod version gets its check from the pass after the last worker.
@@ -328,6 +338,10 @@ export class Controller {
     this.status?.update({ desired, observed, backoff: this.backoff, nowMs });
     if (settled && this.running === 0 && this.deferred.size === 0 && !this.passRequested) {
       this.settled = inputs;
+      if (this.workedSinceSettled) {
+        this.workedSinceSettled = false;
+        this.onSettled?.();
+      }
     }
     this.finishPass(passStarted, listedAt, plans.length, result, false);
     return result;

@@ -12,6 +12,7 @@ import { OWNED_SELECTOR } from "./labels.js";
 import type { KillContainer, KillSandbox, PodPlan, RemoveContainer, StartContainer } from "./plan.js";
 import { containerConfig, podLogDirectory, sandboxConfig } from "./runtime-config.js";
 import { prepareContainer, pullDecision, userOfImage } from "./container-setup.js";
+import { IMAGE_STATUS_REUSE_MS, ImageStatusReader } from "./image-status.js";
 import { fallbackNodeSettings, type NodeSettings } from "./node.js";
 import type { ImageUser } from "./security.js";
 import { preparePodVolumes, removePodState } from "./volumes.js";
@@ -80,6 +81,8 @@ export class Executor {
   private readonly isCurrent: ((pod: Pod) => boolean) | undefined;
   /** Pulls in flight by image, so pods that share an image wait on one pull. */
   private readonly pulls = new Map<string, Promise<ImageCheck>>();
+  /** ImageStatus results, shared by starts of the same image. */
+  private readonly images: ImageStatusReader;
 
   constructor(options: ExecutorOptions) {
     this.cri = options.cri;
@@ -91,6 +94,7 @@ export class Executor {
     this.events = options.events;
     this.observer = options.observer;
     this.isCurrent = options.isCurrent;
+    this.images = new ImageStatusReader(this.cri, IMAGE_STATUS_REUSE_MS, this.now);
   }
 
   /**
@@ -288,7 +292,7 @@ export class Executor {
   private checkImageEarly(pod: Pod, start: StartContainer | undefined): EarlyImageCheck | undefined {
     const container = start === undefined ? undefined : findContainer(pod, start.name);
     if (start === undefined || container === undefined) return undefined;
-    const status = this.cri.imageStatus(container.image);
+    const status = this.images.read(container.image);
     status.catch(() => undefined);
     return { name: start.name, status };
   }
@@ -369,6 +373,7 @@ export class Executor {
       }
       return true;
     } catch (error) {
+      if (stage === "CreateContainerError") this.images.forget(container.image);
       // A runtime that cannot be reached is not the container's fault: the controller's runtime
       // retry paces the next attempt, and a back-off here would delay every pod after a restart.
       const key = backoffKey(pod.uid, start.name);
@@ -419,7 +424,7 @@ export class Executor {
       throw new Error(`container ${start.name} is not in the spec of pod ${pod.namespace}/${pod.name}`);
     }
     try {
-      const context = await prepareContainer(this.cri, pod, container, start.attempt, sandboxId, this.node, imageUser);
+      const context = await prepareContainer(this.cri, this.images, pod, container, start.attempt, sandboxId, this.node, imageUser);
       if (!pod.hostNetwork) this.observer?.sandboxAddresses?.(sandboxId, [...context.podIPs]);
       return await this.cri.createContainer(sandboxId, containerConfig(pod, container, start.attempt, context), sandbox);
     } catch (error) {
@@ -470,7 +475,7 @@ export class Executor {
     onPull: () => void,
     earlyStatus: Promise<Image | undefined> | undefined,
   ): Promise<ImageCheck> {
-    const status = await (earlyStatus ?? this.cri.imageStatus(image));
+    const status = await (earlyStatus ?? this.images.read(image));
     if (pullDecision(image, policy, status !== undefined) === "use") {
       return { pulled: false, user: userOfImage(status) };
     }
@@ -478,6 +483,7 @@ export class Executor {
     onPull();
     log.info("pulling image", { image });
     const imageRef = await this.cri.pullImage(image, sandbox);
+    this.images.forget(image);
     log.info("pulled image", { image, imageRef, durationMs: performance.now() - started });
     return { pulled: true };
   }

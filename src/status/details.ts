@@ -4,7 +4,7 @@
  * so each is asked for once (ContainerStatus, PodSandboxStatus) and kept until the object is gone.
  */
 import type { CriClient } from "../cri/index.js";
-import { nanosToMs, type ObservedState } from "../reconcile/observed.js";
+import { nanosToMs, type ObservedContainer, type ObservedState } from "../reconcile/observed.js";
 
 /** Details of a container instance that ContainerStatus returns. */
 export interface ContainerDetails {
@@ -28,6 +28,21 @@ export interface DetailsView {
   sandbox(id: string): SandboxDetails | undefined;
 }
 
+/**
+ * While pods are starting, a running container's ContainerStatus waits for the starts to end, at
+ * most this long after the container was created, in milliseconds. Its status shows the creation
+ * time as the start time until then.
+ */
+export const DETAILS_WAIT_MS = 10_000;
+
+/** The work in progress when `refresh` runs. */
+export interface RefreshContext {
+  /** Pod workers are running, so calls the starts do not need are put off. */
+  busy: boolean;
+  /** Milliseconds since the epoch. */
+  nowMs: number;
+}
+
 /** A cache of details, filled by `refresh` after each listing. */
 export class RuntimeDetails implements DetailsView {
   private readonly containers = new Map<string, ContainerDetails>();
@@ -37,11 +52,14 @@ export class RuntimeDetails implements DetailsView {
 
   /**
    * Asks for the details of started containers and ready sandboxes not seen before, and forgets
-   * objects that are gone. A failed call is tried again by the next refresh. Resolves to whether
-   * anything was learned or forgotten.
+   * objects that are gone. A failed call is tried again by the next refresh. While the context is
+   * busy, running containers younger than DETAILS_WAIT_MS are left for a later refresh, because
+   * each call takes runtime CPU from the starts (docs/performance.md, finding 23). Resolves to
+   * whether anything was learned or forgotten.
    */
-  async refresh(observed: ObservedState): Promise<boolean> {
-    const wantedContainers = observed.containers.filter((c) => (c.state === "running" || c.state === "exited") && !this.containers.has(c.id));
+  async refresh(observed: ObservedState, context: RefreshContext = { busy: false, nowMs: Date.now() }): Promise<boolean> {
+    const deferred = (c: ObservedContainer): boolean => context.busy && c.state === "running" && context.nowMs - c.createdAtMs < DETAILS_WAIT_MS;
+    const wantedContainers = observed.containers.filter((c) => (c.state === "running" || c.state === "exited") && !this.containers.has(c.id) && !deferred(c));
     const wantedSandboxes = observed.sandboxes.filter((s) => s.ready && !this.sandboxes.has(s.id));
     let learned = false;
 

@@ -7,6 +7,7 @@ import { after, before, describe, test, type TestContext } from "node:test";
 import { stringify } from "yaml";
 
 import {
+  Code,
   ContainerState,
   CreateContainerRequestSchema,
   CriClient,
@@ -52,6 +53,7 @@ interface ContainerSpec {
   image: string;
   command?: string[];
   env?: Array<{ name: string; value: string }>;
+  imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
 }
 
 interface PodSpec {
@@ -86,7 +88,7 @@ function manifestText(pod: PodSpec): string {
     spec: {
       restartPolicy: pod.restartPolicy,
       terminationGracePeriodSeconds: 5,
-      containers: pod.containers.map((c) => ({ name: c.name, image: c.image, command: c.command, env: c.env })),
+      containers: pod.containers.map((c) => ({ name: c.name, image: c.image, command: c.command, env: c.env, imagePullPolicy: c.imagePullPolicy })),
     },
   });
 }
@@ -148,7 +150,7 @@ class Harness {
   }
 
   /** Creates a controller with its own client and ManifestDirectory, as a fresh tinylet process would. */
-  startController(intervalMs?: number, maxParallel?: number): Controller {
+  startController(intervalMs?: number, maxParallel?: number, onSettled?: () => void): Controller {
     const client = new CriClient({ socketPath: this.fake.socketPath, callTimeoutMs: 2_000 });
     const logger = new Logger({ level: "debug", write: (line) => this.logs.push(line), now: this.clock.now });
     const controller = new Controller({
@@ -159,6 +161,7 @@ class Harness {
       now: this.clock.now,
       ...(intervalMs === undefined ? {} : { intervalMs }),
       ...(maxParallel === undefined ? {} : { maxParallel }),
+      ...(onSettled === undefined ? {} : { onSettled }),
     });
     this.instances.push({ controller, client });
     return controller;
@@ -425,6 +428,65 @@ describe("Controller", () => {
     assert.equal(runs.length, names.length);
     assert.equal(Math.max(...runs.map((call) => call.concurrent)), 2);
     assert.equal(harness.ownedSandboxes().length, names.length);
+  });
+
+  test("onSettled runs once per settled burst", async (t) => {
+    const harness = await Harness.open(t);
+    let calls = 0;
+    const controller = harness.startController(undefined, undefined, () => calls++);
+    await settle(controller);
+    await controller.passAndWait();
+    assert.equal(calls, 0, "an empty directory is no work");
+
+    await harness.writeManifest("a.yaml", { ...SINGLE_POD, name: "a" });
+    await harness.writeManifest("b.yaml", { ...SINGLE_POD, name: "b" });
+    await settle(controller);
+    await controller.passAndWait();
+    await controller.passAndWait();
+    assert.equal(harness.ownedSandboxes().length, 2);
+    assert.equal(calls, 1, "after the starts");
+
+    await harness.writeManifest("c.yaml", { ...SINGLE_POD, name: "c" });
+    await settle(controller);
+    await controller.passAndWait();
+    assert.equal(calls, 2, "after the next start");
+  });
+
+  test("shares ImageStatus across starts", async (t) => {
+    const harness = await Harness.open(t);
+    const names = ["a", "b", "c"];
+    for (const name of names) await harness.writeManifest(`${name}.yaml`, { ...SINGLE_POD, name });
+    const controller = harness.startController(undefined, 1);
+    await settle(controller);
+
+    assert.equal(harness.ownedSandboxes().length, names.length);
+    assert.equal(harness.count("ImageStatus"), 1);
+  });
+
+  test("rereads image after failed CreateContainer", async (t) => {
+    const harness = await Harness.open(t);
+    for (const name of ["a", "b"]) await harness.writeManifest(`${name}.yaml`, { ...SINGLE_POD, name });
+    harness.fake.failNext("CreateContainer", Code.NOT_FOUND, "image not found");
+    const controller = harness.startController(undefined, 1);
+    await settle(controller);
+
+    // The pods start one after the other, so the second start comes after the first one failed.
+    assert.equal(harness.count("CreateContainer"), 2);
+    assert.equal(harness.count("ImageStatus"), 2);
+  });
+
+  test("rereads image user after pull", async (t) => {
+    const harness = await Harness.open(t);
+    const pod = { ...SINGLE_POD, containers: [{ name: "nginx", image: NGINX, imagePullPolicy: "Always" as const }] };
+    await harness.writeManifest("web.yaml", pod);
+    const controller = harness.startController();
+    await settle(controller);
+
+    assert.equal(harness.count("PullImage"), 1);
+    assert.deepEqual(
+      harness.fake.calls.map((call) => call.method).filter((method) => method === "ImageStatus" || method === "PullImage"),
+      ["ImageStatus", "PullImage", "ImageStatus"],
+    );
   });
 
   test("checks image during sandbox creation", async (t) => {
