@@ -17,6 +17,7 @@ import { parseDuration } from "./duration.js";
 import { UsageError } from "./output.js";
 import { createDaemonServices, startStatusApi } from "./daemon-services.js";
 import { collectAfterWork } from "./heap.js";
+import { lockRuntime } from "./runtime-lock.js";
 import { checkManifestsDirectory } from "./manifest-trust.js";
 import { VERSION } from "./version.js";
 
@@ -119,6 +120,9 @@ export async function daemonCommand(argv: string[], out: (text: string) => void)
     allowInsecure: values["allow-insecure-manifests"],
     allowSymlinksOutside: values["allow-symlinks-outside"],
   };
+
+  // Held until the process exits, so a second daemon cannot start while this one finishes its work.
+  await lockRuntime(socket);
 
   const log = new Logger({ level, format });
   log.info("starting tinylet", { version: VERSION, socket, manifests: manifestsDir, intervalMs, maxParallel });

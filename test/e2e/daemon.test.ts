@@ -172,6 +172,27 @@ describe("tinylet daemon on containerd", () => {
     assert.equal(tinylet.count(/rejected manifest/), 1);
   });
 
+  it("refuses a second daemon on one runtime", async () => {
+    await writeManifest(manifests.dir, "kept.yaml", podManifest("kept", "exec sleep 3600"));
+    tinylet = new Tinylet(manifests.dir, logs.dir);
+    const first = await runtime.waitRunning("kept", "main");
+
+    // The second daemon's directory is empty: had it started, it would remove the first one's pod.
+    const otherManifests = await tempDir("other-manifests");
+    try {
+      const second = new Tinylet(otherManifests.dir, logs.dir);
+      const line = await second.waitForLog(/another tinylet daemon is running/);
+      assert.ok(line.includes(`on the runtime at ${SOCKET}`), line);
+      assert.equal((await second.exit).code, 1);
+    } finally {
+      await otherManifests.remove();
+    }
+
+    const sandboxes = await runtime.sandboxes("kept");
+    assert.deepEqual(sandboxes.map((sandbox) => sandbox.id), [first.sandbox.id]);
+    assert.equal(tinylet.count(/removed sandbox|created sandbox/), 1, "only the first start");
+  });
+
   it("keeps running and says why when the socket is missing", async () => {
     const missing = path.join(manifests.dir, "no-such.sock");
     const lonely = new Tinylet(manifests.dir, logs.dir, ["--socket", missing]);
