@@ -1,3 +1,5 @@
+import { parseArgs } from "node:util";
+
 import { CriError } from "../cri/index.js";
 import { convertCommand } from "./convert-command.js";
 import { daemonCommand, DAEMON_HELP } from "./daemon-command.js";
@@ -39,7 +41,8 @@ const COMMANDS: Record<string, Command> = {
   validate: validateCommand,
   convert: convertCommand,
   version: async (argv, out) => {
-    if (argv.includes("--help") || argv.includes("-h")) {
+    const { values } = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h", default: false } } });
+    if (values.help) {
       out("Usage: tinylet version\n\nPrints tinylet's version.\n");
       return 0;
     }
@@ -85,7 +88,7 @@ function reportError(error: unknown, command: string): number {
   }
   const code = (error as { code?: unknown }).code;
   if (error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) {
-    process.stderr.write(`tinylet ${command}: ${(error as Error).message} (see tinylet ${command} --help)\n`);
+    process.stderr.write(`tinylet ${command}: ${usageMessage(error as Error, code)} (see tinylet ${command} --help)\n`);
     return 2;
   }
   if (error instanceof CriError) {
@@ -94,4 +97,14 @@ function reportError(error: unknown, command: string): number {
   }
   process.stderr.write(`tinylet ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
   return 1;
+}
+
+/**
+ * Returns the message of a usage mistake. node's own text for an unknown option goes on about
+ * placing arguments that start with "-" after "--", which does not help with a mistyped flag, so
+ * only the option is named.
+ */
+function usageMessage(error: Error, code: unknown): string {
+  const unknown = code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '([^']*)'/.exec(error.message) : null;
+  return unknown === null ? error.message : `unknown option "${unknown[1]}"`;
 }

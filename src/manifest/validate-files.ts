@@ -86,6 +86,10 @@ async function validateFile(file: string): Promise<FileValidation> {
   if (content === undefined) return failure(file, new ManifestError("not found or not a regular file", { file }));
 
   const result = parseManifestBytes(file, content.bytes);
+  if (result.documents === 0) {
+    // The daemon skips such a file without a word, so validation is where a user learns of it.
+    result.warnings.push(new ManifestWarning("the file defines no pod: it is empty or contains only comments", { file }));
+  }
   if (result.documents > 1) {
     result.warnings.push(
       new ManifestWarning(

@@ -43,6 +43,20 @@ describe("validateFiles", () => {
     );
   });
 
+  it("warns about files without a pod", async () => {
+    for (const [name, text] of [["empty.yaml", ""], ["comments.yaml", "# nothing yet\n---\n"]] as const) {
+      const file = join(root, name);
+      await writeFile(file, text);
+      const [result] = await validateFiles([file]);
+      assert.deepEqual(result?.errors, [], name);
+      assert.deepEqual(
+        result?.warnings.map((warning) => warning.message),
+        [`${file}: the file defines no pod: it is empty or contains only comments`],
+        name,
+      );
+    }
+  });
+
   it("reads a named file the daemon would ignore", async () => {
     const file = join(FIXTURES, "backup-shadow", "web.yaml.bak");
     const [result] = await validateFiles([file]);
