@@ -26,7 +26,7 @@ export const DAEMON_HELP = `Usage: tinylet [run] [flags]
 Runs the daemon: keeps the CRI runtime in line with the Pod manifests in a directory. Adding a
 file starts its pods, editing it replaces them, deleting it tears them down; containers that exit
 are started again with a back-off. Stop with SIGINT or SIGTERM: pods keep running, and the next
-start adopts them.
+start adopts them. One daemon runs per CRI socket: a second one on the same socket exits 1.
 
 Flags:
       --socket PATH        CRI socket (default $TINYLET_SOCKET or /run/containerd/containerd.sock)
