@@ -33,7 +33,7 @@ export class ImageStatusReader {
   /** Returns the image's status: undefined when the runtime does not have it. */
   read(image: string): Promise<Image | undefined> {
     const previous = this.reads.get(image);
-    if (previous !== undefined && (previous.arrivedAtMs === undefined || this.now() - previous.arrivedAtMs < this.reuseMs)) {
+    if (previous !== undefined && (previous.arrivedAtMs === undefined || this.fresh(previous.arrivedAtMs))) {
       return previous.status;
     }
 
@@ -50,6 +50,12 @@ export class ImageStatusReader {
       },
     );
     return read.status;
+  }
+
+  /** Reports whether a result that arrived at `arrivedAtMs` may be reused; a clock set back ends the reuse. */
+  private fresh(arrivedAtMs: number): boolean {
+    const ageMs = this.now() - arrivedAtMs;
+    return ageMs >= 0 && ageMs < this.reuseMs;
   }
 
   /**

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { CommandError } from "../../../src/cli/output.js";
 import { lockName, lockRuntime } from "../../../src/cli/runtime-lock.js";
 
-// Each test uses socket paths of its own, since every process in this network namespace sees the same lock names.
+// Each test uses socket paths of its own, because the lock names are shared by every process in this network namespace.
 const SOCKET = `/run/tinylet-test-${process.pid}/containerd.sock`;
 
 describe("runtime lock", () => {

@@ -53,6 +53,7 @@ describe("ImageStatusReader", () => {
       { name: "just after the result", afterMs: 0, calls: 1 },
       { name: "just before the end", afterMs: REUSE_MS - 1, calls: 1 },
       { name: "at the end", afterMs: REUSE_MS, calls: 2 },
+      { name: "clock set back", afterMs: -1, calls: 2 },
     ];
     for (const { name, afterMs, calls } of cases) {
       const { runtime, reader, clock } = setUp();
