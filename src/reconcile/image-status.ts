@@ -52,7 +52,7 @@ export class ImageStatusReader {
     return read.status;
   }
 
-  /** Reports whether a result that arrived at `arrivedAtMs` may be reused; a clock set back ends the reuse. */
+  /** Reports whether a result that arrived at `arrivedAtMs` may be reused. A clock set back ends the reuse. */
   private fresh(arrivedAtMs: number): boolean {
     const ageMs = this.now() - arrivedAtMs;
     return ageMs >= 0 && ageMs < this.reuseMs;
